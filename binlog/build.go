@@ -1,0 +1,154 @@
+package binlog
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tributary-cdc/tributary"
+)
+
+var opType = map[byte]string{'c': "created", 'u': "updated", 'd': "deleted"}
+
+// buildEvent encodes one row change as a CloudEvents body, all but its
+// closing "txlast" member, which finish adds.
+func buildEvent(o *Options, t *table, tx *transaction, idx int, op byte, before, after []any) (tributary.Event, error) {
+	keyRow := after
+	if op == 'd' {
+		keyRow = before
+	}
+	keyValues := make([]string, len(t.key))
+	for i, k := range t.key {
+		s, err := keyString(&t.columns[k], keyRow[k])
+		if err != nil {
+			return tributary.Event{}, err
+		}
+		keyValues[i] = s
+	}
+	keyToken := EscapeKey(keyValues)
+	subject := t.subjectPrefix + keyToken
+	id := o.Name + ":" + tx.id + ":" + strconv.Itoa(idx)
+
+	b := make([]byte, 0, 256+48*len(t.columns))
+	b = append(b, `{"specversion":"1.0","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"source":`...)
+	b = appendString(b, "/tributary/"+o.Name)
+	b = append(b, `,"type":`...)
+	b = appendString(b, t.typePrefix+opType[op])
+	b = append(b, `,"subject":`...)
+	b = appendString(b, subject[len(o.Prefix)+1:])
+	b = append(b, `,"time":"`...)
+	b = tx.time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","datacontenttype":"application/json","txid":`...)
+	b = appendString(b, tx.id)
+	if tx.gtid != "" {
+		b = append(b, `,"gtid":`...)
+		b = appendString(b, tx.gtid)
+	}
+	b = append(b, `,"binlogfile":`...)
+	b = appendString(b, tx.begin.File)
+	b = append(b, `,"binlogpos":`...)
+	b = strconv.AppendUint(b, tx.begin.Offset, 10)
+	b = append(b, `,"txindex":`...)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	b = append(b, `,"data":{"op":"`...)
+	b = append(b, op)
+	b = append(b, `","key":{`...)
+	for i, k := range t.key {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c := &t.columns[k]
+		b = append(b, c.quoted...)
+		var err error
+		if b, err = appendValue(b, c, keyRow[k]); err != nil {
+			return tributary.Event{}, columnError(c, err)
+		}
+	}
+	b = append(b, `},"before":`...)
+	var err error
+	if b, err = appendRow(b, t, before); err != nil {
+		return tributary.Event{}, err
+	}
+	b = append(b, `,"after":`...)
+	if b, err = appendRow(b, t, after); err != nil {
+		return tributary.Event{}, err
+	}
+	b = append(b, '}')
+
+	return tributary.Event{
+		ID:      id,
+		Subject: subject,
+		Time:    tx.time,
+		Body:    b,
+		Txn: tributary.TxnMark{
+			Source: o.Name,
+			ID:     tx.id,
+			GTID:   tx.gtid,
+			Begin:  tx.begin,
+			Index:  idx,
+		},
+	}, nil
+}
+
+func appendRow(b []byte, t *table, row []any) ([]byte, error) {
+	if row == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '{')
+	for i := range t.columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c := &t.columns[i]
+		b = append(b, c.quoted...)
+		var v any
+		if i < len(row) {
+			v = row[i]
+		}
+		var err error
+		if b, err = appendValue(b, c, v); err != nil {
+			return b, columnError(c, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func columnError(c *column, err error) error { return fmt.Errorf("column %s: %w", c.name, err) }
+
+// ErrDecode is matched (errors.Is) by every DecodeError.
+var ErrDecode = errors.New("cannot decode a row")
+
+// DecodeError says which row could not be turned into an event. The
+// pipeline stops before that row: nothing after it is stored.
+type DecodeError struct {
+	Table string // db.table
+	At    string // binlog file:offset of the rows event
+	Txn   string // transaction id
+	Row   int    // row index in the transaction
+	Err   error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("decode row %d of transaction %s, table %s, at %s: %v (tributary stopped before this row and stored nothing after it; fix the cause, then run tributary resume)",
+		e.Row, e.Txn, e.Table, e.At, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrDecode) true.
+func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
+
+// finish closes the body with the transaction-end flag.
+func (p pendingEvent) finish(last bool) tributary.Event {
+	ev := p.Event
+	ev.Txn.Last = last
+	if last {
+		ev.Body = append(ev.Body, `,"txlast":true}`...)
+	} else {
+		ev.Body = append(ev.Body, `,"txlast":false}`...)
+	}
+	return ev
+}

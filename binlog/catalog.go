@@ -1,0 +1,69 @@
+package binlog
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/client"
+)
+
+// sqlCatalog answers the catalog questions from the source's
+// information_schema. It reads the definition as it is now, so it is only
+// asked about tables when their TableMapEvent changes shape.
+type sqlCatalog struct {
+	conn       *client.Conn
+	mariadb    bool
+	charsets   map[uint64]string
+	jsonByName map[string]map[string]bool
+}
+
+func newSQLCatalog(conn *client.Conn, srv Server) (*sqlCatalog, error) {
+	r, err := conn.Execute("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
+	if err != nil {
+		return nil, fmt.Errorf("read collations: %w", err)
+	}
+	c := &sqlCatalog{conn: conn, mariadb: srv.Flavor == FlavorMariaDB, charsets: make(map[uint64]string, r.RowNumber()), jsonByName: map[string]map[string]bool{}}
+	for i := range r.RowNumber() {
+		id, _ := r.GetUint(i, 0)
+		cs, _ := r.GetString(i, 1)
+		c.charsets[id] = cs
+	}
+	return c, nil
+}
+
+func (c *sqlCatalog) charsetOf(collation uint64) (string, bool) {
+	cs, ok := c.charsets[collation]
+	return cs, ok
+}
+
+// jsonColumns finds MariaDB JSON columns: LONGTEXT with a column-level
+// CHECK (json_valid(`col`)) constraint, which MariaDB adds for JSON.
+func (c *sqlCatalog) jsonColumns(schema, table string) (map[string]bool, error) {
+	if !c.mariadb {
+		return nil, nil // MySQL's JSON has a binlog type of its own
+	}
+	k := schema + "\x00" + table
+	if cols, ok := c.jsonByName[k]; ok {
+		return cols, nil
+	}
+	r, err := c.conn.Execute(`SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("read JSON columns of %s.%s: %w", schema, table, err)
+	}
+	cols := map[string]bool{}
+	for i := range r.RowNumber() {
+		name, _ := r.GetString(i, 0)
+		clause, _ := r.GetString(i, 1)
+		if strings.EqualFold(strings.ReplaceAll(clause, " ", ""), "json_valid(`"+name+"`)") {
+			cols[name] = true
+		}
+	}
+	c.jsonByName[k] = cols
+	return cols, nil
+}
+
+// forget drops what is known of table definitions, after DDL.
+func (c *sqlCatalog) forget() {
+	clear(c.jsonByName)
+}

@@ -1,0 +1,203 @@
+package binlog
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+// kind says how a column's decoded values are written as JSON.
+type kind uint8
+
+const (
+	kindInt       kind = iota // exact JSON number
+	kindDecimal               // string with the exact digits and scale
+	kindFloat                 // shortest JSON number that round-trips
+	kindTemporal              // DATE, DATETIME, TIME as MySQL writes them
+	kindTimestamp             // TIMESTAMP, in UTC with a Z
+	kindYear                  // JSON number
+	kindText                  // UTF-8 string
+	kindBinary                // base64 string
+	kindEnum                  // label
+	kindSet                   // array of labels
+	kindBit                   // JSON number
+	kindJSON                  // embedded JSON
+	kindGeometry              // base64 of MySQL's internal WKB form
+)
+
+// charset of a text column, reduced to what the encoder needs to know.
+type charset uint8
+
+const (
+	charsetUTF8   charset = iota // utf8mb4, utf8mb3, ascii: bytes already UTF-8
+	charsetLatin1                // MySQL's latin1 is cp1252
+	charsetBinary                // no charset: bytes, written as base64
+)
+
+type column struct {
+	name    string
+	quoted  []byte // `"name":`, ready to append
+	kind    kind
+	charset charset
+	labels  []string // ENUM and SET labels, in definition order
+}
+
+// table is what the encoder needs of one table, derived from a TableMapEvent.
+type table struct {
+	schema, name string
+	columns      []column
+	key          []int // indexes of the key columns; empty if the table has none
+
+	// Precomputed parts of every event of this table.
+	typePrefix    string // "<db>.<table>."
+	subjectPrefix string // "<prefix>.<escaped db>.<escaped table>."
+
+	// What it was derived from, to tell whether a new TableMapEvent of the
+	// same table id still describes the same table.
+	colTypes []byte
+	colNames [][]byte
+}
+
+// catalog knows what the binlog does not say: which collation ids belong to
+// which charset, and which MariaDB LONGTEXT columns are JSON.
+type catalog interface {
+	charsetOf(collation uint64) (string, bool)
+	jsonColumns(schema, table string) (map[string]bool, error)
+}
+
+// ErrNoColumnNames means the binlog carries no column names for a table:
+// binlog_row_metadata is not FULL.
+var errNoColumnNames = fmt.Errorf("the binlog carries no column names (set binlog_row_metadata=FULL on the source)")
+
+func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table, error) {
+	t := &table{
+		schema:   string(tm.Schema),
+		name:     string(tm.Table),
+		colTypes: bytes.Clone(tm.ColumnType),
+	}
+	names := tm.ColumnNameString()
+	if len(names) != int(tm.ColumnCount) {
+		return nil, fmt.Errorf("table %s.%s: %w", t.schema, t.name, errNoColumnNames)
+	}
+	for _, n := range tm.ColumnName {
+		t.colNames = append(t.colNames, bytes.Clone(n))
+	}
+	collations := tm.CollationMap()
+	enumLabels := tm.EnumStrValueMap()
+	setLabels := tm.SetStrValueMap()
+	var jsonCols map[string]bool
+	t.columns = make([]column, tm.ColumnCount)
+	for i := range t.columns {
+		c := &t.columns[i]
+		c.name = names[i]
+		c.quoted = append(appendString(nil, c.name), ':')
+		switch {
+		case tm.IsEnumColumn(i):
+			c.kind, c.labels = kindEnum, enumLabels[i]
+			continue
+		case tm.IsSetColumn(i):
+			c.kind, c.labels = kindSet, setLabels[i]
+			continue
+		case tm.IsGeometryColumn(i):
+			c.kind = kindGeometry
+			continue
+		}
+		switch tm.ColumnType[i] {
+		case mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_INT24,
+			mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_LONGLONG:
+			c.kind = kindInt
+		case mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL:
+			c.kind = kindDecimal
+		case mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE:
+			c.kind = kindFloat
+		case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE, mysql.MYSQL_TYPE_DATETIME,
+			mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+			c.kind = kindTemporal
+		case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
+			c.kind = kindTimestamp
+		case mysql.MYSQL_TYPE_YEAR:
+			c.kind = kindYear
+		case mysql.MYSQL_TYPE_BIT:
+			c.kind = kindBit
+		case mysql.MYSQL_TYPE_JSON:
+			c.kind = kindJSON
+		case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING,
+			mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB,
+			mysql.MYSQL_TYPE_LONG_BLOB:
+			coll, ok := collations[i]
+			if !ok {
+				return nil, fmt.Errorf("table %s.%s column %s: the binlog carries no charset (set binlog_row_metadata=FULL on the source)", t.schema, t.name, c.name)
+			}
+			cs, err := charsetFor(cat, coll)
+			if err != nil {
+				return nil, fmt.Errorf("table %s.%s column %s: %w", t.schema, t.name, c.name, err)
+			}
+			c.charset = cs
+			c.kind = kindText
+			if cs == charsetBinary {
+				c.kind = kindBinary
+				continue
+			}
+			// MariaDB's JSON is LONGTEXT with a json_valid CHECK: only the
+			// table definition can tell it from text.
+			if tm.ColumnType[i] == mysql.MYSQL_TYPE_BLOB && cat != nil {
+				if jsonCols == nil {
+					cols, err := cat.jsonColumns(t.schema, t.name)
+					if err != nil {
+						return nil, err
+					}
+					jsonCols = cols
+				}
+				if jsonCols[c.name] {
+					c.kind = kindJSON
+				}
+			}
+		default:
+			return nil, fmt.Errorf("table %s.%s column %s: binlog column type %d is not supported yet", t.schema, t.name, c.name, tm.ColumnType[i])
+		}
+	}
+	for _, k := range tm.PrimaryKey {
+		t.key = append(t.key, int(k))
+	}
+	t.typePrefix = t.schema + "." + t.name + "."
+	t.subjectPrefix = prefix + "." + EscapeToken(t.schema) + "." + EscapeToken(t.name) + "."
+	return t, nil
+}
+
+func charsetFor(cat catalog, collation uint64) (charset, error) {
+	if collation == 63 {
+		return charsetBinary, nil
+	}
+	name := ""
+	if cat != nil {
+		name, _ = cat.charsetOf(collation)
+	}
+	switch {
+	case strings.HasPrefix(name, "utf8"), name == "ascii":
+		return charsetUTF8, nil
+	case name == "latin1":
+		return charsetLatin1, nil
+	case name == "binary":
+		return charsetBinary, nil
+	case name == "":
+		return 0, fmt.Errorf("unknown collation id %d", collation)
+	}
+	return 0, fmt.Errorf("charset %s is not supported yet (convert the column to utf8mb4, or exclude the table)", name)
+}
+
+// sameAs reports whether tm still describes the table t was derived from.
+func (t *table) sameAs(tm *replication.TableMapEvent) bool {
+	if t.schema != string(tm.Schema) || t.name != string(tm.Table) ||
+		!bytes.Equal(t.colTypes, tm.ColumnType) || len(t.colNames) != len(tm.ColumnName) {
+		return false
+	}
+	for i, n := range tm.ColumnName {
+		if !bytes.Equal(t.colNames[i], n) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,225 @@
+package binlog
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// appendValue appends v, as decoded by go-mysql for column c, in the JSON
+// form docs/EVENTS.md documents.
+func appendValue(dst []byte, c *column, v any) ([]byte, error) {
+	if v == nil {
+		return append(dst, "null"...), nil
+	}
+	switch c.kind {
+	case kindInt, kindYear:
+		return appendInteger(dst, v)
+	case kindBit:
+		// go-mysql decodes BIT(n) into an int64; BIT(64) values with the top
+		// bit set must not turn negative.
+		if n, ok := v.(int64); ok {
+			return strconv.AppendUint(dst, uint64(n), 10), nil
+		}
+	case kindDecimal:
+		s, ok := v.(string)
+		if !ok {
+			return dst, fmt.Errorf("decimal decoded as %T", v)
+		}
+		return appendString(dst, s), nil
+	case kindFloat:
+		switch f := v.(type) {
+		case float32:
+			return appendFloat(dst, float64(f), 32)
+		case float64:
+			return appendFloat(dst, f, 64)
+		}
+	case kindTemporal:
+		if s, ok := v.(string); ok {
+			return appendString(dst, s), nil
+		}
+	case kindTimestamp:
+		if s, ok := v.(string); ok {
+			return appendTimestamp(dst, s), nil
+		}
+	case kindText:
+		b, ok := rawBytes(v)
+		if !ok {
+			break
+		}
+		if c.charset == charsetLatin1 {
+			return appendString(dst, latin1ToUTF8(b)), nil
+		}
+		if !utf8.Valid(b) {
+			return dst, fmt.Errorf("text column holds bytes that are not valid UTF-8")
+		}
+		return appendString(dst, string(b)), nil
+	case kindBinary, kindGeometry:
+		if b, ok := rawBytes(v); ok {
+			return appendBase64(dst, b), nil
+		}
+	case kindEnum:
+		i, ok := v.(int64)
+		if !ok {
+			break
+		}
+		switch {
+		case i == 0:
+			// MySQL's "invalid value" marker, stored as the empty string.
+			return append(dst, `""`...), nil
+		case int(i) <= len(c.labels):
+			return appendString(dst, c.labels[i-1]), nil
+		}
+		return dst, fmt.Errorf("enum index %d but the column has %d labels", i, len(c.labels))
+	case kindSet:
+		bits, ok := v.(int64)
+		if !ok {
+			break
+		}
+		dst = append(dst, '[')
+		n := 0
+		for i, l := range c.labels {
+			if bits&(1<<uint(i)) == 0 {
+				continue
+			}
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, l)
+			n++
+		}
+		if bits>>uint(len(c.labels)) != 0 {
+			return dst, fmt.Errorf("set bits %b name members the column does not have (%d labels)", bits, len(c.labels))
+		}
+		return append(dst, ']'), nil
+	case kindJSON:
+		b, ok := rawBytes(v)
+		if !ok {
+			break
+		}
+		if len(b) == 0 {
+			return append(dst, "null"...), nil // MySQL writes JSON null as an empty value
+		}
+		if !json.Valid(b) {
+			return dst, fmt.Errorf("JSON column holds invalid JSON")
+		}
+		return append(dst, b...), nil
+	}
+	return dst, fmt.Errorf("unexpected %T value for a column of kind %d", v, c.kind)
+}
+
+func rawBytes(v any) ([]byte, bool) {
+	switch b := v.(type) {
+	case []byte:
+		return b, true
+	case string:
+		return []byte(b), true
+	}
+	return nil, false
+}
+
+func appendInteger(dst []byte, v any) ([]byte, error) {
+	switch n := v.(type) {
+	case int8:
+		return strconv.AppendInt(dst, int64(n), 10), nil
+	case int16:
+		return strconv.AppendInt(dst, int64(n), 10), nil
+	case int32:
+		return strconv.AppendInt(dst, int64(n), 10), nil
+	case int64:
+		return strconv.AppendInt(dst, n, 10), nil
+	case int:
+		return strconv.AppendInt(dst, int64(n), 10), nil
+	case uint8:
+		return strconv.AppendUint(dst, uint64(n), 10), nil
+	case uint16:
+		return strconv.AppendUint(dst, uint64(n), 10), nil
+	case uint32:
+		return strconv.AppendUint(dst, uint64(n), 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, n, 10), nil
+	}
+	return dst, fmt.Errorf("integer decoded as %T", v)
+}
+
+func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return dst, fmt.Errorf("float value %v has no JSON form", f)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, bits), nil
+}
+
+// appendTimestamp turns go-mysql's "YYYY-MM-DD HH:MM:SS[.ffffff]", already in
+// UTC, into RFC 3339 with a Z. The zero timestamp stays as MySQL writes it:
+// it is no instant at all.
+func appendTimestamp(dst []byte, s string) []byte {
+	if len(s) < 19 || s[:4] == "0000" {
+		return appendString(dst, s)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s[:10]...)
+	dst = append(dst, 'T')
+	dst = append(dst, s[11:]...)
+	return append(dst, 'Z', '"')
+}
+
+func appendBase64(dst []byte, b []byte) []byte {
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, b)
+	return append(dst, '"')
+}
+
+// appendString appends s as a JSON string. s must be valid UTF-8.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// cp1252High maps bytes 0x80-0x9F as MySQL's latin1 (which is cp1252) does;
+// the five bytes cp1252 leaves undefined map to the C1 controls, as in MySQL.
+var cp1252High = [32]rune{
+	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+}
+
+func latin1ToUTF8(b []byte) string {
+	out := make([]byte, 0, len(b)+len(b)/4)
+	for _, c := range b {
+		switch {
+		case c < 0x80:
+			out = append(out, c)
+		case c < 0xA0:
+			out = utf8.AppendRune(out, cp1252High[c-0x80])
+		default:
+			out = utf8.AppendRune(out, rune(c))
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// defaultNATSURL is where tail and status look when neither --nats nor the
+// data directory's nats.url names a server.
+const defaultNATSURL = "nats://127.0.0.1:4222"
+
+// natsURLFor picks the URL for commands that read the stream.
+func natsURLFor(c *Config) string {
+	if c.NATS != "" {
+		return c.NATS
+	}
+	if b, err := os.ReadFile(filepath.Join(c.DataDir, urlFileName)); err == nil {
+		if u := strings.TrimSpace(string(b)); u != "" {
+			return u
+		}
+	}
+	return defaultNATSURL
+}
+
+// ErrNATSUnreachable means no NATS server answered.
+var errNATSUnreachable = errors.New("NATS server unreachable")
+
+// connectNATS connects with settings that suit an exactly-once writer:
+// reconnect forever, but never buffer publishes while disconnected (a
+// buffered publish would be sent after the writer has moved on).
+func connectNATS(url string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url,
+		nats.Name("tributary"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(-1),
+		nats.Timeout(5*time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("NATS connection lost", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("NATS connection restored", "url", nc.ConnectedUrlRedacted())
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w: %w (is the server running? pass --nats URL, or omit it to run one embedded)", redactURL(url), errNATSUnreachable, err)
+	}
+	return nc, nil
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
+}

@@ -1,0 +1,126 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// From says where reading starts. The zero value is the first event.
+type From struct {
+	Seq  uint64    // a stream sequence, if non-zero
+	Time time.Time // the first event stored at or after this time, if non-zero
+	Last bool      // the last event
+}
+
+// StoredEvent is one event as stored.
+type StoredEvent struct {
+	Seq     uint64
+	Subject string
+	Stored  time.Time
+	Header  nats.Header
+	Body    []byte
+}
+
+// ReadOptions choose what Read delivers.
+type ReadOptions struct {
+	From   From
+	Follow bool   // keep delivering new events until ctx is done
+	Filter string // subject filter, e.g. prefix.shop.orders.>; empty for all
+}
+
+// Read delivers the stream's events in stream order to fn through an
+// ordered consumer (ephemeral, flow-controlled, recreated on gaps), until
+// the events stored when it started are delivered or, with Follow, until
+// ctx is done. An error from fn stops it and is returned.
+func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, fn func(StoredEvent) error) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("open JetStream: %w", err)
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if opts.Filter != "" {
+		cfg.FilterSubjects = []string{opts.Filter}
+	}
+	switch {
+	case opts.From.Last:
+		cfg.DeliverPolicy = jetstream.DeliverLastPolicy
+	case opts.From.Seq > 0:
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = opts.From.Seq
+	case !opts.From.Time.IsZero():
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		t := opts.From.Time
+		cfg.OptStartTime = &t
+	}
+	cons, err := js.OrderedConsumer(ctx, stream, cfg)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("read stream %s: %w (check --stream, or start tributary first)", stream, err)
+		}
+		return fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read stream %s: consumer info: %w", stream, err)
+	}
+	if info.NumPending == 0 && !opts.Follow {
+		return nil
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		ev := StoredEvent{Seq: md.Sequence.Stream, Subject: msg.Subject(), Stored: md.Timestamp, Header: msg.Headers(), Body: msg.Data()}
+		if err := fn(ev); err != nil {
+			return err
+		}
+		if md.NumPending == 0 && !opts.Follow {
+			return nil
+		}
+	}
+}
+
+// Info is a stream's state, for status.
+type Info struct {
+	Stream   string
+	Messages uint64
+	Bytes    uint64
+	FirstSeq uint64
+	LastSeq  uint64
+	LastTime time.Time
+}
+
+// StreamInfo reads a stream's state.
+func StreamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return Info{}, fmt.Errorf("open JetStream: %w", err)
+	}
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return Info{}, fmt.Errorf("look up stream %s: %w", stream, err)
+	}
+	si := st.CachedInfo()
+	return Info{Stream: stream, Messages: si.State.Msgs, Bytes: si.State.Bytes, FirstSeq: si.State.FirstSeq,
+		LastSeq: si.State.LastSeq, LastTime: si.State.LastTime}, nil
+}

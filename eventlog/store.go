@@ -1,0 +1,415 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/tributary-cdc/tributary"
+)
+
+// JetStream headers for atomic batch publish (nats-server 2.12+).
+const (
+	headerBatchID     = "Nats-Batch-Id"
+	headerBatchSeq    = "Nats-Batch-Sequence"
+	headerBatchCommit = "Nats-Batch-Commit"
+)
+
+// DefaultMaxAtomic is the most messages nats-server accepts in one atomic
+// batch by default.
+const DefaultMaxAtomic = 1000
+
+// DefaultMaxInFlight bounds the messages published but not yet
+// acknowledged: the back-pressure that keeps memory flat while a large
+// transaction streams through.
+const DefaultMaxInFlight = 4096
+
+// Config describes the stream that holds one source's events.
+type Config struct {
+	// Stream is the JetStream stream name.
+	Stream string
+	// Prefix is the subject prefix; the stream captures Prefix.>.
+	Prefix string
+	// Replicas is the stream's replication factor (1 for a single server,
+	// 3 in a cluster).
+	Replicas int
+	// MaxAtomic is the largest batch appended atomically (default
+	// DefaultMaxAtomic); it must not exceed the server's limit.
+	MaxAtomic int
+	// MaxInFlight bounds unacknowledged messages (default
+	// DefaultMaxInFlight).
+	MaxInFlight int
+	// AckTimeout is how long one publish may wait for its acknowledgement.
+	AckTimeout time.Duration
+}
+
+// Store appends events to one stream and reads them back.
+//
+// Append is for one goroutine; the stream must have one writer. Every
+// message carries the stream sequence its writer expects to follow
+// (Nats-Expected-Last-Sequence), so a second writer, or a message resent
+// after a lost acknowledgement, is refused by the server instead of
+// interleaving or duplicating.
+type Store struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	cfg    Config
+	atomic bool
+
+	last uint64 // stream sequence the next publish expects to follow
+
+	queue   chan pendingAck
+	mu      sync.Mutex
+	err     error // first append failure; cleared by Sync
+	pending sync.WaitGroup
+	done    chan struct{}
+}
+
+type pendingAck struct {
+	fut  jetstream.PubAckFuture
+	want uint64 // the sequence the acknowledgement must carry
+	n    int    // messages it covers
+}
+
+// ErrJetStreamUnavailable means the NATS server has no JetStream for this
+// account.
+var ErrJetStreamUnavailable = errors.New("JetStream is not enabled on the NATS server")
+
+// Open checks that nc reaches a JetStream new enough, creates the stream if
+// it does not exist and validates it if it does.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	if cfg.MaxAtomic <= 0 {
+		cfg.MaxAtomic = DefaultMaxAtomic
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 30 * time.Second
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(cfg.MaxInFlight+16),
+		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	if err := CheckServer(ctx, nc); err != nil {
+		return nil, err
+	}
+	s := &Store{nc: nc, js: js, cfg: cfg, atomic: SupportsAtomic(nc.ConnectedServerVersion())}
+	if s.stream, err = ensureStream(ctx, js, cfg, s.atomic); err != nil {
+		return nil, err
+	}
+	s.queue = make(chan pendingAck, cfg.MaxInFlight)
+	s.done = make(chan struct{})
+	go s.ackLoop()
+	return s, nil
+}
+
+// CheckServer verifies that nc reaches a server with JetStream enabled.
+func CheckServer(ctx context.Context, nc *nats.Conn) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("open JetStream: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(ctx); err != nil {
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrNoResponders) {
+			return fmt.Errorf("%w at %s (start nats-server with -js, or enable jetstream in its config)", ErrJetStreamUnavailable, nc.ConnectedUrlRedacted())
+		}
+		return fmt.Errorf("read JetStream account info: %w", err)
+	}
+	return nil
+}
+
+// SupportsAtomic reports whether a server of this version accepts atomic
+// batch publish (nats-server 2.12 and later).
+func SupportsAtomic(version string) bool {
+	major, minor := parseVersion(version)
+	return major > 2 || major == 2 && minor >= 12
+}
+
+func parseVersion(v string) (major, minor int) {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0
+	}
+	major, _ = strconv.Atoi(parts[0])
+	minor, _ = strconv.Atoi(parts[1])
+	return major, minor
+}
+
+func streamConfig(cfg Config, atomic bool) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        cfg.Stream,
+		Description: "Tributary event store: one source's committed row changes, in commit order",
+		Subjects:    []string{cfg.Prefix + ".>"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxAge:      0,
+		Replicas:    cfg.Replicas,
+		// An event store is append-only: no event may be removed from the
+		// middle of the history.
+		DenyDelete:         true,
+		AllowAtomicPublish: atomic,
+	}
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, atomic bool) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, cfg.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = js.CreateStream(ctx, streamConfig(cfg, atomic))
+		if err != nil {
+			if strings.Contains(err.Error(), "subjects overlap") {
+				return nil, fmt.Errorf("create stream %s for subjects %s.>: another stream already captures them (choose another --prefix, or use that stream with --stream): %w", cfg.Stream, cfg.Prefix, err)
+			}
+			return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		}
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up stream %s: %w", cfg.Stream, err)
+	}
+	have := st.CachedInfo().Config
+	want := cfg.Prefix + ".>"
+	if len(have.Subjects) != 1 || have.Subjects[0] != want {
+		return nil, fmt.Errorf("stream %s captures %v, not %s (use the prefix it was created with, or another --stream)", cfg.Stream, have.Subjects, want)
+	}
+	if have.Storage != jetstream.FileStorage {
+		return nil, fmt.Errorf("stream %s uses memory storage: an event store needs file storage (recreate it)", cfg.Stream)
+	}
+	if atomic && !have.AllowAtomicPublish {
+		have.AllowAtomicPublish = true
+		if st, err = js.UpdateStream(ctx, have); err != nil {
+			return nil, fmt.Errorf("enable atomic publish on stream %s: %w", cfg.Stream, err)
+		}
+	}
+	return st, nil
+}
+
+// Stream is the stream's name.
+func (s *Store) Stream() string { return s.cfg.Stream }
+
+// Atomic reports whether whole transactions are appended atomically.
+func (s *Store) Atomic() bool { return s.atomic }
+
+// Last reads the last stored event's transaction mark and stream sequence.
+// found is false for an empty stream. It also makes Append continue after
+// that sequence, so call it after Sync and before appending.
+func (s *Store) Last(ctx context.Context) (mark tributary.TxnMark, seq uint64, found bool, err error) {
+	last, found, err := lastEvent(ctx, s.stream)
+	if err != nil {
+		return mark, 0, false, err
+	}
+	s.last = last.Seq
+	return last.Mark, last.Seq, found, nil
+}
+
+// LastEvent is the newest event in a stream.
+type LastEvent struct {
+	Seq    uint64
+	Mark   tributary.TxnMark
+	Stored time.Time
+	Body   []byte
+}
+
+// ReadLast reads the newest event of a stream; found is false if the stream
+// is empty.
+func ReadLast(ctx context.Context, nc *nats.Conn, stream string) (LastEvent, bool, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return LastEvent{}, false, fmt.Errorf("open JetStream: %w", err)
+	}
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return LastEvent{}, false, fmt.Errorf("look up stream %s: %w", stream, err)
+	}
+	return lastEvent(ctx, st)
+}
+
+func lastEvent(ctx context.Context, st jetstream.Stream) (LastEvent, bool, error) {
+	info, err := st.Info(ctx)
+	if err != nil {
+		return LastEvent{}, false, fmt.Errorf("read stream info: %w", err)
+	}
+	name := info.Config.Name
+	last := LastEvent{Seq: info.State.LastSeq}
+	if info.State.Msgs == 0 {
+		return last, false, nil
+	}
+	msg, err := st.GetMsg(ctx, last.Seq)
+	if err != nil {
+		return last, false, fmt.Errorf("read last event (stream %s sequence %d): %w", name, last.Seq, err)
+	}
+	last.Mark, err = decodeHeaders(msg.Header)
+	if err != nil {
+		return last, false, fmt.Errorf("read last event (stream %s sequence %d, subject %s): %w", name, last.Seq, msg.Subject, err)
+	}
+	last.Stored, last.Body = msg.Time, msg.Data
+	return last, true, nil
+}
+
+// Append publishes a batch after every earlier one. It returns once the
+// messages are sent, not acknowledged; an acknowledgement that fails, or
+// carries another sequence than expected, fails the next Append and Sync.
+// A whole batch small enough is appended atomically.
+func (s *Store) Append(ctx context.Context, b tributary.Batch) error {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	n := len(b.Events)
+	if n == 0 {
+		return nil
+	}
+	if b.Whole && n > 1 && s.atomic && n <= s.cfg.MaxAtomic {
+		return s.appendAtomic(ctx, b.Events)
+	}
+	for i := range b.Events {
+		ev := &b.Events[i]
+		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
+		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
+		if err := s.publishAsync(ctx, msg, s.last+1, 1); err != nil {
+			return err
+		}
+		s.last++
+	}
+	return nil
+}
+
+func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) error {
+	id := nuid.Next()
+	n := len(events)
+	for i := range events {
+		ev := &events[i]
+		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
+		msg.Header[headerBatchID] = []string{id}
+		msg.Header[headerBatchSeq] = []string{strconv.Itoa(i + 1)}
+		if i == 0 {
+			// Only the first message of a batch may carry the expected
+			// last sequence; it fences the whole batch.
+			msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
+		}
+		if i < n-1 {
+			// Staged by the server; only the commit is acknowledged.
+			if err := s.nc.PublishMsg(msg); err != nil {
+				return fmt.Errorf("append batch after stream sequence %d: %w", s.last, err)
+			}
+			continue
+		}
+		msg.Header[headerBatchCommit] = []string{"1"}
+		if err := s.publishAsync(ctx, msg, s.last+uint64(n), n); err != nil {
+			return err
+		}
+	}
+	s.last += uint64(n)
+	return nil
+}
+
+func (s *Store) publishAsync(ctx context.Context, msg *nats.Msg, want uint64, n int) error {
+	fut, err := s.js.PublishMsgAsync(msg)
+	if err != nil {
+		return fmt.Errorf("append at stream sequence %d: %w", want, err)
+	}
+	s.pending.Add(1)
+	select {
+	case s.queue <- pendingAck{fut: fut, want: want, n: n}:
+		return nil
+	case <-ctx.Done():
+		s.pending.Done()
+		return ctx.Err()
+	}
+}
+
+// ackLoop checks acknowledgements in publish order and records the first
+// failure.
+func (s *Store) ackLoop() {
+	for {
+		select {
+		case <-s.done:
+			return
+		case p := <-s.queue:
+			s.check(p)
+			s.pending.Done()
+		}
+	}
+}
+
+func (s *Store) check(p pendingAck) {
+	var err error
+	select {
+	case ack := <-p.fut.Ok():
+		if ack.Sequence != p.want {
+			err = fmt.Errorf("append: stored at stream sequence %d, expected %d: %w", ack.Sequence, p.want, tributary.ErrConflict)
+		}
+	case e := <-p.fut.Err():
+		err = classifyPublishError(p.want, p.n, e)
+	}
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+func classifyPublishError(want uint64, n int, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
+			return fmt.Errorf("append at stream sequence %d: %w (is a second tributary running for this source? stop it; %s)", want-uint64(n)+1, tributary.ErrConflict, apiErr.Description)
+		}
+	}
+	return fmt.Errorf("append at stream sequence %d: %w", want-uint64(n)+1, err)
+}
+
+func (s *Store) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Sync waits until every append so far is acknowledged or failed, and
+// returns the first failure, clearing it: after a failure, call Last to
+// learn what was stored before appending again.
+func (s *Store) Sync(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.pending.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.err
+	s.err = nil
+	return err
+}
+
+// Close stops the acknowledgement checker. Call Sync first to wait for
+// outstanding appends; Close does not.
+func (s *Store) Close() {
+	close(s.done)
+}
