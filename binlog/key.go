@@ -19,9 +19,13 @@ func keyString(c *column, v any) (string, error) {
 	case kindFloat:
 		b, err := appendValue(nil, c, v)
 		return string(b), err
-	case kindDecimal, kindTemporal:
+	case kindDecimal:
 		if s, ok := v.(string); ok {
 			return s, nil
+		}
+	case kindTemporal:
+		if s, ok := v.(string); ok {
+			return padFraction(s, c.frac), nil
 		}
 	case kindTimestamp:
 		if s, ok := v.(string); ok {

@@ -43,6 +43,7 @@ type column struct {
 	kind    kind
 	charset charset
 	labels  []string // ENUM and SET labels, in definition order
+	frac    int      // TIME(n): fractional digits go-mysql drops when they are zero
 }
 
 // table is what the encoder needs of one table, derived from a TableMapEvent.
@@ -114,8 +115,11 @@ func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table
 		case mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE:
 			c.kind = kindFloat
 		case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE, mysql.MYSQL_TYPE_DATETIME,
-			mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+			mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIME:
 			c.kind = kindTemporal
+		case mysql.MYSQL_TYPE_TIME2:
+			c.kind = kindTemporal
+			c.frac = int(tm.ColumnMeta[i])
 		case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
 			c.kind = kindTimestamp
 		case mysql.MYSQL_TYPE_YEAR:

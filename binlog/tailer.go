@@ -127,7 +127,7 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 		HeartbeatPeriod:         time.Second,
 		ReadTimeout:             10 * time.Second,
 		DisableRetrySync:        true, // Run's caller restarts from the stored position instead
-		Logger:                  t.log.With("component", "go-mysql"),
+		Logger:                  slog.New(quieter{t.log.Handler(), slog.LevelWarn}).With("component", "go-mysql"),
 	}
 	syncer := replication.NewBinlogSyncer(cfg)
 	defer syncer.Close()
@@ -152,7 +152,7 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 	if stop := t.opts.StopAt; stop.File != "" && start.From.File == stop.File && start.From.Offset >= stop.Offset && start.Skip == 0 {
 		return nil
 	}
-	t.log.Info("binlog stream started", "source", t.opts.Source.String(), "flavor", srv.Flavor, "from", start.From.String(), "skip", start.Skip)
+	t.log.Info("binlog stream started", "server", t.opts.Source.String(), "flavor", srv.Flavor, "from", start.From.String(), "skip", start.Skip)
 
 	r := &reader{
 		opts:   &t.opts,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -39,7 +40,7 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 		}
 	case kindTemporal:
 		if s, ok := v.(string); ok {
-			return appendString(dst, s), nil
+			return appendString(dst, padFraction(s, c.frac)), nil
 		}
 	case kindTimestamp:
 		if s, ok := v.(string); ok {
@@ -109,6 +110,14 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 		return append(dst, b...), nil
 	}
 	return dst, fmt.Errorf("unexpected %T value for a column of kind %d", v, c.kind)
+}
+
+// padFraction gives a TIME(n) value its n fractional digits.
+func padFraction(s string, frac int) string {
+	if frac == 0 || strings.IndexByte(s, '.') >= 0 {
+		return s
+	}
+	return s + "." + strings.Repeat("0", frac)
 }
 
 func rawBytes(v any) ([]byte, bool) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -68,6 +69,7 @@ type Store struct {
 	last uint64 // stream sequence the next publish expects to follow
 
 	queue   chan pendingAck
+	drops   atomic.Uint64 // connection losses so far
 	mu      sync.Mutex
 	err     error // first append failure; cleared by Sync
 	pending sync.WaitGroup
@@ -75,10 +77,16 @@ type Store struct {
 }
 
 type pendingAck struct {
-	fut  jetstream.PubAckFuture
-	want uint64 // the sequence the acknowledgement must carry
-	n    int    // messages it covers
+	fut   jetstream.PubAckFuture
+	want  uint64 // the sequence the acknowledgement must carry
+	n     int    // messages it covers
+	drops uint64 // connection losses when it was sent
 }
+
+// ErrConnectionLost means the NATS connection dropped while appends were
+// unacknowledged: they may or may not be stored, and only the stream can
+// tell (Store.Last).
+var ErrConnectionLost = errors.New("NATS connection lost")
 
 // ErrJetStreamUnavailable means the NATS server has no JetStream for this
 // account.
@@ -113,6 +121,20 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	s.queue = make(chan pendingAck, cfg.MaxInFlight)
 	s.done = make(chan struct{})
+	// An acknowledgement cannot arrive over a connection that was lost
+	// after the publish: fail it at once rather than after AckTimeout.
+	status := nc.StatusChanged(nats.DISCONNECTED, nats.CLOSED)
+	go func() {
+		for {
+			select {
+			case <-s.done:
+				nc.RemoveStatusListener(status)
+				return
+			case <-status:
+				s.drops.Add(1)
+			}
+		}
+	}()
 	go s.ackLoop()
 	return s, nil
 }
@@ -219,6 +241,41 @@ func (s *Store) Last(ctx context.Context) (mark tributary.TxnMark, seq uint64, f
 	}
 	s.last = last.Seq
 	return last.Mark, last.Seq, found, nil
+}
+
+// WaitQuiet waits until the stream's last sequence has stayed unchanged for
+// quiet, so that messages a writer sent just before it died have all
+// landed before a new writer reads where to continue. If the stream keeps
+// growing for longer than limit, another writer is alive and appending:
+// WaitQuiet returns an ErrConflict error and nothing must be written.
+func (s *Store) WaitQuiet(ctx context.Context, quiet, limit time.Duration) error {
+	start := time.Now()
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read stream %s info: %w", s.cfg.Stream, err)
+	}
+	seq, since := info.State.LastSeq, time.Now()
+	grew := uint64(0)
+	for time.Since(since) < quiet {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(quiet / 10):
+		}
+		info, err := s.stream.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("read stream %s info: %w", s.cfg.Stream, err)
+		}
+		if info.State.LastSeq != seq {
+			grew += info.State.LastSeq - seq
+			seq, since = info.State.LastSeq, time.Now()
+		}
+		if time.Since(start) > limit {
+			return fmt.Errorf("stream %s grew by %d events in %s while this tributary wrote nothing: %w (another tributary is running for this source; stop it, or use another --stream)",
+				s.cfg.Stream, grew, limit, tributary.ErrConflict)
+		}
+	}
+	return nil
 }
 
 // LastEvent is the newest event in a stream.
@@ -328,7 +385,7 @@ func (s *Store) publishAsync(ctx context.Context, msg *nats.Msg, want uint64, n 
 	}
 	s.pending.Add(1)
 	select {
-	case s.queue <- pendingAck{fut: fut, want: want, n: n}:
+	case s.queue <- pendingAck{fut: fut, want: want, n: n, drops: s.drops.Load()}:
 		return nil
 	case <-ctx.Done():
 		s.pending.Done()
@@ -352,13 +409,25 @@ func (s *Store) ackLoop() {
 
 func (s *Store) check(p pendingAck) {
 	var err error
-	select {
-	case ack := <-p.fut.Ok():
-		if ack.Sequence != p.want {
-			err = fmt.Errorf("append: stored at stream sequence %d, expected %d: %w", ack.Sequence, p.want, tributary.ErrConflict)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case ack := <-p.fut.Ok():
+			if ack.Sequence != p.want {
+				err = fmt.Errorf("append: stored at stream sequence %d, expected %d: %w", ack.Sequence, p.want, tributary.ErrConflict)
+			}
+			break wait
+		case e := <-p.fut.Err():
+			err = classifyPublishError(p.want, p.n, e)
+			break wait
+		case <-tick.C:
+			if s.drops.Load() != p.drops {
+				err = fmt.Errorf("append at stream sequence %d: %w before the acknowledgement", p.want-uint64(p.n)+1, ErrConnectionLost)
+				break wait
+			}
 		}
-	case e := <-p.fut.Err():
-		err = classifyPublishError(p.want, p.n, e)
 	}
 	if err == nil {
 		return

@@ -24,6 +24,9 @@ has its own directory, data dir, port and unix socket and listens on
 127.0.0.1 only; the machine's shared MariaDB (port 3306) is never touched.
 
 Commands:
+  install
+        Install mariadb-server and mariadb-client with apt-get if mariadbd is
+        missing; do nothing otherwise. Never starts the machine's service.
   start DIR [PORT] [SERVER_ID]
         Start an instance in DIR (created if missing; DIR/data is initialised
         on first use). PORT 0 or omitted: reuse the instance's previous port if
@@ -615,6 +618,7 @@ main() {
 	case $cmd in
 	-h | --help | help) usage ;;
 	start) cmd_start "$@" ;;
+	install) ensure_tools ;;
 	stop) cmd_stop "$@" ;;
 	kill) cmd_kill "$@" ;;
 	sql) cmd_sql "$@" ;;

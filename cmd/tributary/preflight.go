@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/nats-io/nats.go"
@@ -95,14 +94,4 @@ func printFinding(w io.Writer, f binlog.Finding) {
 
 func preflightError(failed int) error {
 	return fmt.Errorf("%w: %d check(s) failed; nothing was written (see the fixes above, then run tributary check)", tributary.ErrPreflight, failed)
-}
-
-func joinNonEmpty(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, " ")
 }

@@ -225,7 +225,17 @@ func (p *pipeline) run(ctx context.Context) error {
 	}
 }
 
+// A writer killed a moment ago may still have messages on their way into
+// the stream; they must land before the stream says where to continue.
+const (
+	quietWindow = time.Second
+	quietLimit  = 10 * time.Second
+)
+
 func (p *pipeline) once(ctx context.Context, attempt int) error {
+	if err := p.store.WaitQuiet(ctx, quietWindow, quietLimit); err != nil {
+		return err
+	}
 	mark, _, found, err := p.store.Last(ctx)
 	if err != nil {
 		return err
