@@ -127,7 +127,10 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 		HeartbeatPeriod:         time.Second,
 		ReadTimeout:             10 * time.Second,
 		DisableRetrySync:        true, // Run's caller restarts from the stored position instead
-		Logger:                  slog.New(quieter{t.log.Handler(), slog.LevelWarn}).With("component", "go-mysql"),
+		// go-mysql buffers this many parsed events ahead of us (10,240 by
+		// default, ~8 KiB each for large rows events): keep memory flat.
+		EventCacheCount: 512,
+		Logger:          slog.New(quieter{t.log.Handler(), slog.LevelWarn}).With("component", "go-mysql"),
 	}
 	syncer := replication.NewBinlogSyncer(cfg)
 	defer syncer.Close()
@@ -209,13 +212,15 @@ func checkNotPurged(conn interface {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s is not among the source's binary logs (oldest is %s)", tributary.ErrBinlogPurged, from.File, first)
+	return fmt.Errorf("%w: %s is not among the source's binary logs (oldest is %s); %s", tributary.ErrBinlogPurged, from.File, first, purgedHint)
 }
+
+const purgedHint = "the changes made since are in no binlog any more, so this stream cannot be continued without a gap: start a new stream from the current head (tributary start --stream NEW_NAME) and rebuild consumers from it; keep binlogs longer (binlog_expire_logs_seconds) to avoid this"
 
 func classifyStreamError(from tributary.Position, err error) error {
 	var me *mysql.MyError
 	if errors.As(err, &me) && me.Code == mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
-		return fmt.Errorf("%w: the source cannot serve the binlog from %s: %s", tributary.ErrBinlogPurged, from, me.Message)
+		return fmt.Errorf("%w: the source cannot serve the binlog from %s: %s; %s", tributary.ErrBinlogPurged, from, me.Message, purgedHint)
 	}
 	return fmt.Errorf("read binlog: %w", err)
 }

@@ -50,7 +50,13 @@ type Config struct {
 	MaxInFlight int
 	// AckTimeout is how long one publish may wait for its acknowledgement.
 	AckTimeout time.Duration
+	// MustExist makes Open fail with ErrNoStream instead of creating a
+	// stream that does not exist (resume creates nothing).
+	MustExist bool
 }
+
+// ErrNoStream means the stream does not exist.
+var ErrNoStream = errors.New("stream does not exist")
 
 // Store appends events to one stream and reads them back.
 //
@@ -195,6 +201,9 @@ func streamConfig(cfg Config, atomic bool) jetstream.StreamConfig {
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, atomic bool) (jetstream.Stream, error) {
 	st, err := js.Stream(ctx, cfg.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) && cfg.MustExist {
+		return nil, fmt.Errorf("stream %s: %w", cfg.Stream, ErrNoStream)
+	}
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		st, err = js.CreateStream(ctx, streamConfig(cfg, atomic))
 		if err != nil {

@@ -164,9 +164,15 @@ type natsServer struct {
 }
 
 func startNATS(t testing.TB) *natsServer {
+	return startNATSSync(t, "always")
+}
+
+// startNATSSync starts nats-server with the given JetStream sync_interval
+// ("always", or a duration such as "2m", its default).
+func startNATSSync(t testing.TB, sync string) *natsServer {
 	t.Helper()
 	ns := &natsServer{t: t, dir: shortTempDir(t, "tn-"), port: freePort(t)}
-	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n", ns.port, filepath.Join(ns.dir, "js"))
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  sync_interval: %s\n}\n", ns.port, filepath.Join(ns.dir, "js"), sync)
 	if err := os.WriteFile(filepath.Join(ns.dir, "nats.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatalf("write nats.conf: %v", err)
 	}

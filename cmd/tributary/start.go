@@ -106,7 +106,10 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 		return preflightError(failed)
 	}
 
-	store, err := eventlog.Open(ctx, nc, eventlog.Config{Stream: c.Stream, Prefix: c.Prefix, Replicas: c.Replicas})
+	store, err := eventlog.Open(ctx, nc, eventlog.Config{Stream: c.Stream, Prefix: c.Prefix, Replicas: c.Replicas, MustExist: resume})
+	if errors.Is(err, eventlog.ErrNoStream) {
+		return fmt.Errorf("%w: stream %s does not exist at %s, so there is nothing to resume (use tributary start, or check --stream and --nats)", tributary.ErrPreflight, c.Stream, nc.ConnectedUrlRedacted())
+	}
 	if err != nil {
 		return err
 	}
