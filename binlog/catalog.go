@@ -7,6 +7,12 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 )
 
+// tableCatalog is a catalog whose cached definitions DDL invalidates.
+type tableCatalog interface {
+	catalog
+	forget()
+}
+
 // sqlCatalog answers the catalog questions from the source's
 // information_schema. It reads the definition as it is now, so it is only
 // asked about tables when their TableMapEvent changes shape.

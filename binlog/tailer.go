@@ -229,7 +229,7 @@ func classifyStreamError(from tributary.Position, err error) error {
 // goroutine.
 type reader struct {
 	opts   *Options
-	cat    *sqlCatalog
+	cat    tableCatalog
 	emit   EmitFunc
 	tables map[uint64]*table
 
@@ -447,6 +447,9 @@ func (r *reader) row(t *table, op byte, before, after []any, h *replication.Even
 			return fmt.Errorf("%w: expected transaction %s first, found %s at %s", ErrResumeMismatch, r.skipID, r.tx.id, r.tx.begin)
 		}
 		if idx < r.skip {
+			// Stored by an earlier run: what follows is not the whole
+			// transaction any more.
+			r.tx.handedOn = true
 			return nil
 		}
 	}

@@ -1,0 +1,265 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tributary-cdc/tributary"
+)
+
+// startServer runs nats-server in-process with JetStream on a random
+// loopback port.
+func startServer(t *testing.T) *nats.Conn {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+		StoreDir: t.TempDir(), NoLog: true, NoSigs: true, SyncAlways: true})
+	if err != nil {
+		t.Fatalf("nats-server: %v", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+func testEvents(txn string, n int, whole bool) tributary.Batch {
+	b := tributary.Batch{Whole: whole}
+	for i := range n {
+		m := tributary.TxnMark{Source: "src", ID: txn, GTID: txn, Index: i, Last: i == n-1,
+			Begin: tributary.Position{File: "binlog.000001", Offset: 400, GTIDSet: "0-1-9"}}
+		if m.Last {
+			m.End = tributary.Position{File: "binlog.000001", Offset: 900, GTIDSet: "0-1-10"}
+		}
+		b.Events = append(b.Events, tributary.Event{ID: fmt.Sprintf("src:%s:%d", txn, i), Subject: "cdc.db.t." + strconv.Itoa(i),
+			Body: []byte(fmt.Sprintf(`{"id":"src:%s:%d"}`, txn, i)), Txn: m})
+	}
+	return b
+}
+
+func open(t *testing.T, nc *nats.Conn, cfg Config) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), nc, cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestAppendAndLast(t *testing.T) {
+	ctx := context.Background()
+	nc := startServer(t)
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc"})
+	if !s.Atomic() {
+		t.Fatal("Atomic() = false on nats-server 2.15, want true")
+	}
+	if _, seq, found, err := s.Last(ctx); err != nil || found || seq != 0 {
+		t.Fatalf("Last on an empty stream = %d, %v, %v", seq, found, err)
+	}
+	for _, b := range []tributary.Batch{testEvents("0-1-10", 3, true), testEvents("0-1-11", 2, false), testEvents("0-1-12", 1, true)} {
+		if err := s.Append(ctx, b); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	mark, seq, found, err := s.Last(ctx)
+	if err != nil || !found || seq != 6 {
+		t.Fatalf("Last = seq %d, found %v, %v; want seq 6", seq, found, err)
+	}
+	if diff := cmp.Diff(testEvents("0-1-12", 1, true).Events[0].Txn, mark); diff != "" {
+		t.Fatalf("Last mark (-want +got):\n%s", diff)
+	}
+	var ids []string
+	err = Read(ctx, nc, "EV", ReadOptions{}, func(ev StoredEvent) error {
+		ids = append(ids, string(ev.Body))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	want := []string{`{"id":"src:0-1-10:0"}`, `{"id":"src:0-1-10:1"}`, `{"id":"src:0-1-10:2"}`, `{"id":"src:0-1-11:0"}`, `{"id":"src:0-1-11:1"}`, `{"id":"src:0-1-12:0"}`}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Fatalf("Read (-want +got):\n%s", diff)
+	}
+}
+
+// A whole batch within the atomic limit is one atomic publish: its
+// messages carry the batch headers. A larger one is appended message by
+// message, each fenced.
+func TestAtomicBatchHeaders(t *testing.T) {
+	ctx := context.Background()
+	nc := startServer(t)
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc", MaxAtomic: 3})
+	for _, b := range []tributary.Batch{testEvents("0-1-10", 3, true), testEvents("0-1-11", 4, true)} {
+		if err := s.Append(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(ctx, "EV")
+	var got []string
+	for seq := uint64(1); seq <= 7; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.Header.Get(headerBatchSeq)+"/"+m.Header.Get(jetstream.ExpectedLastSeqHeader))
+	}
+	// Stored messages keep their headers: batch sequence, and the expected
+	// last sequence on the first of a batch and on every single message.
+	want := []string{"1/0", "2/", "3/", "/3", "/4", "/5", "/6"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("batch-seq/expected-last headers (-want +got):\n%s", diff)
+	}
+}
+
+// A message appended by anyone else makes the next append fail with
+// ErrConflict instead of interleaving.
+func TestAppendConflict(t *testing.T) {
+	ctx := context.Background()
+	nc := startServer(t)
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc"})
+	if _, _, _, err := s.Last(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if _, err := js.Publish(ctx, "cdc.intruder", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Append(ctx, testEvents("0-1-10", 2, true))
+	_ = s.Append(ctx, testEvents("0-1-11", 1, false))
+	if err := s.Sync(ctx); !errors.Is(err, tributary.ErrConflict) {
+		t.Fatalf("Sync after a foreign append = %v, want ErrConflict", err)
+	}
+	if n := streamLen(t, js); n != 1 {
+		t.Fatalf("stream holds %d messages, want only the foreign one", n)
+	}
+	if _, _, _, err := s.Last(ctx); !errors.Is(err, ErrNotAnEvent) {
+		t.Fatalf("Last with a foreign last message = %v, want ErrNotAnEvent", err)
+	}
+}
+
+func streamLen(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	st, err := js.Stream(context.Background(), "EV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.CachedInfo().State.Msgs
+}
+
+func TestWaitQuiet(t *testing.T) {
+	ctx := context.Background()
+	nc := startServer(t)
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc"})
+	if err := s.WaitQuiet(ctx, 100*time.Millisecond, time.Second); err != nil {
+		t.Fatalf("WaitQuiet on an idle stream = %v", err)
+	}
+	js, _ := jetstream.New(nc)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				_, _ = js.Publish(ctx, "cdc.other", []byte("x"))
+			}
+		}
+	}()
+	err := s.WaitQuiet(ctx, 300*time.Millisecond, time.Second)
+	close(stop)
+	<-done
+	if !errors.Is(err, tributary.ErrConflict) {
+		t.Fatalf("WaitQuiet on a growing stream = %v, want ErrConflict", err)
+	}
+}
+
+func TestOpenValidates(t *testing.T) {
+	ctx := context.Background()
+	nc := startServer(t)
+	if _, err := Open(ctx, nc, Config{Stream: "EV", Prefix: "cdc", MustExist: true}); !errors.Is(err, ErrNoStream) {
+		t.Fatalf("Open(MustExist) of a missing stream = %v, want ErrNoStream", err)
+	}
+	open(t, nc, Config{Stream: "EV", Prefix: "cdc"})
+	if _, err := Open(ctx, nc, Config{Stream: "EV", Prefix: "other"}); err == nil {
+		t.Fatal("Open with another prefix than the stream's = nil, want an error")
+	}
+	if _, err := Open(ctx, nc, Config{Stream: "EV2", Prefix: "cdc"}); err == nil {
+		t.Fatal("Open of a second stream over the same subjects = nil, want an error")
+	}
+}
+
+func TestHeadersRoundTrip(t *testing.T) {
+	for _, m := range []tributary.TxnMark{
+		testEvents("0-1-10", 1, true).Events[0].Txn,
+		testEvents("0-1-10", 2, true).Events[0].Txn,
+		{Source: "s", ID: "binlog.000002:4", Begin: tributary.Position{File: "binlog.000002", Offset: 4}, Index: 7},
+	} {
+		got, err := decodeHeaders(encodeHeaders(m))
+		if err != nil {
+			t.Fatalf("decodeHeaders(encodeHeaders(%+v)): %v", m, err)
+		}
+		if diff := cmp.Diff(m, got); diff != "" {
+			t.Fatalf("round trip (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// FuzzHeaders: decode(encode(mark)) is the identity for every mark the
+// tailer can produce.
+func FuzzHeaders(f *testing.F) {
+	f.Add("src", "0-1-42", "binlog.000001", uint64(4), "0-1-41", 3, true, uint64(900), "0-1-42")
+	f.Add("s", "uuid:1-5", "mysql-bin.000010", uint64(123456), "", 0, false, uint64(0), "")
+	f.Fuzz(func(t *testing.T, source, txn, file string, off uint64, gset string, idx int, last bool, end uint64, endSet string) {
+		if source == "" || txn == "" || file == "" || idx < 0 || !validHeaderValue(source+txn+file+gset+endSet) {
+			return
+		}
+		m := tributary.TxnMark{Source: source, ID: txn, GTID: txn, Index: idx, Last: last,
+			Begin: tributary.Position{File: file, Offset: off, GTIDSet: gset}}
+		if last {
+			m.End = tributary.Position{File: file, Offset: end, GTIDSet: endSet}
+		}
+		got, err := decodeHeaders(encodeHeaders(m))
+		if err != nil {
+			t.Fatalf("decode(encode(%+v)): %v", m, err)
+		}
+		if diff := cmp.Diff(m, got); diff != "" {
+			t.Fatalf("round trip (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// validHeaderValue: NATS header values are single-line text without
+// leading or trailing white space; binlog names and GTIDs always are.
+func validHeaderValue(s string) bool {
+	for _, r := range s {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
