@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -79,18 +80,8 @@ func (c *Config) load(cmd *cobra.Command, path string) error {
 	set := map[string]string{}
 	cmd.Flags().Visit(func(f *pflag.Flag) { set[f.Name] = f.Value.String() })
 	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("read config: %w", err)
-		}
-		expanded, err := expandEnv(string(raw))
-		if err != nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(expanded))
-		dec.KnownFields(true)
-		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("config %s: %w", path, err)
+		if err := c.loadFile(path); err != nil {
+			return fmt.Errorf("%w: config %s: %w", errUsage, path, err)
 		}
 	}
 	var errs []error
@@ -111,7 +102,52 @@ func (c *Config) load(cmd *cobra.Command, path string) error {
 		}
 		_ = f.Value.Set(v)
 	})
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
+	}
+	return nil
+}
+
+// loadFile reads the YAML file. ${VAR} is expanded in values only, after
+// parsing, so that a value's own characters (a '#' in a password, say) are
+// never read as YAML, and a commented-out line needs no variable.
+func (c *Config) loadFile(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	if doc.Kind == 0 {
+		return nil // empty file
+	}
+	var missing []string
+	expandNode(&doc, &missing)
+	if len(missing) > 0 {
+		return fmt.Errorf("environment variable %s is not set (set it, or remove ${%s} from the file)", strings.Join(missing, ", "), missing[0])
+	}
+	expanded, err := yaml.Marshal(&doc)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func expandNode(n *yaml.Node, missing *[]string) {
+	if n.Kind == yaml.ScalarNode {
+		n.Value = expandRefs(n.Value, missing)
+		return
+	}
+	for _, child := range n.Content {
+		expandNode(child, missing)
+	}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -120,18 +156,22 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // not set is an error, never an empty string.
 func expandEnv(s string) (string, error) {
 	var missing []string
-	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
-		name := ref[2 : len(ref)-1]
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		return v
-	})
+	out := expandRefs(s, &missing)
 	if len(missing) > 0 {
 		return "", fmt.Errorf("environment variable %s is not set (set it, or remove ${%s} from the file)", strings.Join(missing, ", "), missing[0])
 	}
 	return out, nil
+}
+
+func expandRefs(s string, missing *[]string) string {
+	return envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := ref[2 : len(ref)-1]
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			*missing = append(*missing, name)
+		}
+		return v
+	})
 }
 
 // validate reports every bad field at once.
@@ -155,7 +195,7 @@ func (c *Config) validate(needSource bool) error {
 	if c.Name != "" && sanitizeName(c.Name) != c.Name {
 		errs = append(errs, fmt.Errorf("name %q: use lower-case letters, digits, '-' and '_' only (e.g. %q)", c.Name, sanitizeName(c.Name)))
 	}
-	if c.Prefix != "" && (strings.ContainsAny(c.Prefix, " *>") || strings.HasPrefix(c.Prefix, ".") || strings.HasSuffix(c.Prefix, ".")) {
+	if c.Prefix != "" && (strings.ContainsAny(c.Prefix, " *>\t") || strings.HasPrefix(c.Prefix, ".") || strings.HasSuffix(c.Prefix, ".") || strings.Contains(c.Prefix, "..")) {
 		errs = append(errs, fmt.Errorf("prefix %q: a NATS subject prefix without wildcards, spaces, or a leading or trailing dot", c.Prefix))
 	}
 	switch c.LogLevel {

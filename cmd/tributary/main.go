@@ -70,6 +70,12 @@ order, to a NATS JetStream stream that is the event store.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newStartCommand(false), newStartCommand(true), newTailCommand(), newStatusCommand(), newCheckCommand())
+	for _, c := range root.Commands() {
+		c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+			return fmt.Errorf("%w: %w (see tributary %s --help)", errUsage, err, cmd.Name())
+		})
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %w", errUsage, err) })
 	return root
 }
 

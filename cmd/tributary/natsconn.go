@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,11 +58,32 @@ func connectNATS(url string, log *slog.Logger) (*nats.Conn, error) {
 	return nc, nil
 }
 
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "***" + u[i:]
+// redactURL hides the credentials of every URL in a comma-separated server
+// list, as nats.go accepts it (scheme optional).
+func redactURL(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		raw := p
+		if !strings.Contains(p, "://") {
+			raw = "nats://" + p
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			if strings.Contains(p, "@") {
+				parts[i] = "<unparsable URL with credentials>"
+			}
+			continue
+		}
+		if u.User == nil {
+			continue
+		}
+		host := u.Host + u.Path
+		if strings.Contains(p, "://") {
+			parts[i] = u.Scheme + "://***@" + host
+		} else {
+			parts[i] = "***@" + host
 		}
 	}
-	return u
+	return strings.Join(parts, ",")
 }

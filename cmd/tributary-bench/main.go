@@ -1,0 +1,359 @@
+// Command tributary-bench measures Tributary's end-to-end throughput beside
+// the two limits it is bounded by, in one run against one MariaDB binlog
+// and one nats-server: (a) go-mysql decoding the binlog and nothing else,
+// (b) JetStream taking async publishes of same-size messages with the same
+// headers and stream configuration, and (c) the tributary binary from the
+// first binlog event to the last acknowledgement. It is run by make bench
+// (scripts/bench.sh), never by make test; docs/BENCHMARKS.md records its
+// output.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var (
+	dbPort     = flag.Int("db-port", 0, "port of the MariaDB sandbox (root without password on 127.0.0.1)")
+	natsBin    = flag.String("nats-server", "", "nats-server binary built from the embedded module version")
+	tributary  = flag.String("tributary", "bin/tributary", "tributary binary")
+	workDir    = flag.String("work", ".bench", "work directory")
+	changes    = flag.Int("changes", 1_000_000, "row changes to generate")
+	runs       = flag.Int("runs", 3, "runs of each measurement")
+	txnRows    = flag.Int("txn-rows", 100, "row changes per transaction")
+	generateOK = flag.Bool("generate", true, "generate the workload (false: reuse the binlog range in work/range)")
+)
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	if *dbPort == 0 || *natsBin == "" {
+		log.Fatal("tributary-bench: --db-port and --nats-server are required (run it through make bench)")
+	}
+	if err := os.MkdirAll(*workDir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	from, to, n := workload()
+	fmt.Printf("binlog: %d row changes in transactions of %d, from %s to %s\n\n", n, *txnRows, from, to)
+
+	decode := measure("(a) go-mysql decode", func() result { return decodeRun(from, to, n) })
+	report := []string{}
+	for _, mode := range []string{"always", "interval"} {
+		ns := startNATS(mode)
+		pub := measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n) })
+		e2e := measure("(c) tributary end to end, fsync "+mode, func() result { return tributaryRun(ns.url, from, n) })
+		ns.stop()
+		limit := min(decode.median, pub.median)
+		report = append(report, fmt.Sprintf("| %s | %.0f | %.0f | %.0f | %.2f | %.0f MiB |", mode, decode.median, pub.median, e2e.median, e2e.median/limit, e2e.rssMiB))
+	}
+	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (c) tributary ev/s | (c)/min(a,b) | tributary peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, r := range report {
+		fmt.Println(r)
+	}
+}
+
+type result struct {
+	rate   float64 // per second
+	rssMiB float64
+}
+
+type summary struct {
+	median float64
+	rssMiB float64
+}
+
+func measure(name string, run func() result) summary {
+	var rates []float64
+	var rss float64
+	for i := range *runs {
+		r := run()
+		rates = append(rates, r.rate)
+		rss = max(rss, r.rssMiB)
+		fmt.Printf("  %s, run %d: %.0f/s\n", name, i+1, r.rate)
+	}
+	slices.Sort(rates)
+	s := summary{median: rates[len(rates)/2], rssMiB: rss}
+	fmt.Printf("%s: median %.0f/s (runs %v)\n", name, s.median, rounded(rates))
+	return s
+}
+
+func rounded(xs []float64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
+}
+
+func root() *client.Conn {
+	c, err := client.Connect(fmt.Sprintf("127.0.0.1:%d", *dbPort), "root", "", "")
+	if err != nil {
+		log.Fatalf("connect to MariaDB: %v", err)
+	}
+	return c
+}
+
+func must(r *mysql.Result, err error) *mysql.Result {
+	if err != nil {
+		log.Fatal(err)
+	}
+	return r
+}
+
+func head(c *client.Conn) mysql.Position {
+	r := must(c.Execute("SHOW MASTER STATUS"))
+	f, _ := r.GetString(0, 0)
+	p, _ := r.GetUint(0, 1)
+	return mysql.Position{Name: f, Pos: uint32(p)}
+}
+
+// workload writes the benchmark's row changes: about 60% inserts, 30%
+// updates, 10% deletes, in transactions of txnRows, rows of about 400 bytes
+// as JSON; it returns the binlog range they occupy.
+func workload() (from, to mysql.Position, n int) {
+	rangeFile := filepath.Join(*workDir, "range")
+	if !*generateOK {
+		b, err := os.ReadFile(rangeFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var f1, f2 string
+		var p1, p2 uint32
+		fmt.Sscan(string(b), &f1, &p1, &f2, &p2, &n)
+		return mysql.Position{Name: f1, Pos: p1}, mysql.Position{Name: f2, Pos: p2}, n
+	}
+	c := root()
+	defer c.Close()
+	must(c.Execute("DROP DATABASE IF EXISTS bench"))
+	must(c.Execute("CREATE DATABASE bench"))
+	must(c.Execute(`CREATE TABLE bench.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL,
+		total DECIMAL(12,2) NOT NULL, placed DATETIME(3) NOT NULL, note VARCHAR(255) NOT NULL, items INT NOT NULL, version INT NOT NULL)`))
+	from = head(c)
+	rng := rand.New(rand.NewPCG(1, 2))
+	began := time.Now()
+	var live []int
+	next := 0
+	note := strings.Repeat("lorem ipsum dolor sit amet ", 8)[:200]
+	for n < *changes {
+		ins, upd, del := *txnRows*6/10, *txnRows*3/10, *txnRows/10
+		if len(live) < upd+del {
+			ins, upd, del = *txnRows, 0, 0
+		}
+		must(c.Execute("BEGIN"))
+		vals := make([]string, ins)
+		for i := range vals {
+			next++
+			vals[i] = fmt.Sprintf("(%d,'customer-%08d','placed',%d.%02d,'2026-11-25 10:%02d:%02d.%03d','%s',%d,0)", next, rng.IntN(1e8), rng.IntN(1e6), rng.IntN(100), rng.IntN(60), rng.IntN(60), rng.IntN(1000), note, 1+rng.IntN(9))
+			live = append(live, next)
+		}
+		must(c.Execute("INSERT INTO bench.orders VALUES " + strings.Join(vals, ",")))
+		if upd > 0 {
+			rng.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
+			must(c.Execute(fmt.Sprintf("UPDATE bench.orders SET status='paid', version=version+1, total=total+1 WHERE id IN (%s)", ids(live[:upd]))))
+			must(c.Execute(fmt.Sprintf("DELETE FROM bench.orders WHERE id IN (%s)", ids(live[upd:upd+del]))))
+			live = live[upd+del:]
+		}
+		must(c.Execute("COMMIT"))
+		n += ins + upd + del
+	}
+	to = head(c)
+	fmt.Printf("generated %d row changes in %s\n", n, time.Since(began).Round(time.Millisecond))
+	_ = os.WriteFile(rangeFile, []byte(fmt.Sprintf("%s %d %s %d %d\n", from.Name, from.Pos, to.Name, to.Pos, n)), 0o644)
+	return from, to, n
+}
+
+func ids(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+var serverID uint32 = 500
+
+// decodeRun reads the range with BinlogSyncer and counts rows, nothing else.
+func decodeRun(from, to mysql.Position, n int) result {
+	serverID++
+	s := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{ServerID: serverID, Flavor: "mariadb", Host: "127.0.0.1",
+		Port: uint16(*dbPort), User: "root", TimestampStringLocation: time.UTC})
+	defer s.Close()
+	st, err := s.StartSync(from)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rows := 0
+	var began time.Time
+	for rows < n {
+		ev, err := st.GetEvent(context.Background())
+		if err != nil {
+			log.Fatal(err)
+		}
+		if began.IsZero() {
+			began = time.Now()
+		}
+		if re, ok := ev.Event.(*replication.RowsEvent); ok && string(re.Table.Schema) == "bench" {
+			switch ev.Header.EventType {
+			case replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2:
+				rows += len(re.Rows) / 2
+			default:
+				rows += len(re.Rows)
+			}
+		}
+	}
+	return result{rate: float64(rows) / time.Since(began).Seconds()}
+}
+
+type natsProc struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func startNATS(mode string) *natsProc {
+	dir, _ := filepath.Abs(filepath.Join(*workDir, "nats-"+mode))
+	_ = os.RemoveAll(dir)
+	_ = os.MkdirAll(dir, 0o755)
+	sync := "2m" // nats-server's default
+	if mode == "always" {
+		sync = "always"
+	}
+	port := 20000 + rand.IntN(30000)
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream { store_dir: %q, sync_interval: %s }\n", port, filepath.Join(dir, "js"), sync)
+	_ = os.WriteFile(filepath.Join(dir, "nats.conf"), []byte(conf), 0o644)
+	cmd := exec.Command(*natsBin, "-c", filepath.Join(dir, "nats.conf"))
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	p := &natsProc{cmd: cmd, url: fmt.Sprintf("nats://127.0.0.1:%d", port)}
+	for range 200 {
+		if nc, err := nats.Connect(p.url); err == nil {
+			nc.Close()
+			return p
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	log.Fatalf("nats-server at %s did not start", p.url)
+	return nil
+}
+
+func (p *natsProc) stop() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() }
+
+var streamN int
+
+// publishRun publishes n messages of an event's size with tributary's
+// headers into a stream configured as tributary configures it, async with
+// the same in-flight bound, and waits for every acknowledgement.
+func publishRun(url string, n int) result {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer nc.Close()
+	streamN++
+	name := fmt.Sprintf("PUB%d", streamN)
+	js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Storage: jetstream.FileStorage,
+		Discard: jetstream.DiscardNew, MaxMsgs: -1, MaxBytes: -1, DenyDelete: true, AllowAtomicPublish: true}); err != nil {
+		log.Fatal(err)
+	}
+	body := []byte(`{"specversion":"1.0","id":"bench:0-1-123456:42","source":"/tributary/bench","type":"bench.orders.updated","subject":"bench.orders.123456","time":"2026-11-25T10:00:00Z","datacontenttype":"application/json","txid":"0-1-123456","gtid":"0-1-123456","binlogfile":"binlog.000001","binlogpos":123456789,"txindex":42,"data":{"op":"u","key":{"id":123456},"before":{"id":123456,"customer":"customer-00012345","status":"placed","total":"12345.67","placed":"2026-11-25 10:11:12.123","note":"` + strings.Repeat("x", 200) + `","items":3,"version":0},"after":{"id":123456,"customer":"customer-00012345","status":"paid","total":"12346.67","placed":"2026-11-25 10:11:12.123","note":"` + strings.Repeat("x", 200) + `","items":3,"version":1}},"txlast":false}`)
+	began := time.Now()
+	var last jetstream.PubAckFuture
+	for i := range n {
+		m := &nats.Msg{Subject: fmt.Sprintf("%s.bench.orders.%d", name, i), Data: body, Header: nats.Header{
+			"Content-Type": {"application/cloudevents+json; charset=utf-8"}, "Tributary-Source": {"bench"}, "Tributary-Txn": {"0-1-123456"},
+			"Tributary-Gtid": {"0-1-123456"}, "Tributary-Begin": {"binlog.000001:123456789"}, "Tributary-Begin-Gtid-Set": {"0-1-123455"},
+			"Tributary-Index": {"42"}, jetstream.ExpectedLastSeqHeader: {strconv.Itoa(i)}}}
+		if last, err = js.PublishMsgAsync(m); err != nil {
+			log.Fatal(err)
+		}
+	}
+	select {
+	case <-last.Ok():
+	case err := <-last.Err():
+		log.Fatal(err)
+	}
+	<-js.PublishAsyncComplete()
+	return result{rate: float64(n) / time.Since(began).Seconds()}
+}
+
+// tributaryRun runs the tributary binary over the range into a new stream
+// and times it from the first stored event to the last (the stream's own
+// timestamps), reading tributary's peak RSS before stopping it.
+func tributaryRun(url string, from mysql.Position, n int) result {
+	streamN++
+	name := fmt.Sprintf("bench%d", streamN)
+	cmd := exec.Command(*tributary, "start", "--source", fmt.Sprintf("mysql://tributary:tributary@127.0.0.1:%d", *dbPort),
+		"--nats", url, "--name", name, "--server-id", strconv.Itoa(600+streamN), "--include", "bench.*",
+		"--from-file", from.Name, "--from-pos", strconv.Itoa(int(from.Pos)), "--log-level", "warn")
+	logf, _ := os.Create(filepath.Join(*workDir, name+".log"))
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	stream := "TRIBUTARY_" + strings.ToUpper(name)
+	var st jetstream.Stream
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			log.Fatalf("tributary did not store %d events in 10 minutes; see %s", n, logf.Name())
+		}
+		time.Sleep(100 * time.Millisecond)
+		if st == nil {
+			st, _ = js.Stream(ctx, stream)
+			continue
+		}
+		info, err := st.Info(ctx)
+		if err == nil && info.State.Msgs >= uint64(n) {
+			break
+		}
+	}
+	rss := peakRSS(cmd.Process.Pid)
+	_ = cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Wait()
+	first, err1 := st.GetMsg(ctx, 1)
+	last, err2 := st.GetMsg(ctx, uint64(n))
+	if err1 != nil || err2 != nil {
+		log.Fatal(err1, err2)
+	}
+	return result{rate: float64(n-1) / last.Time.Sub(first.Time).Seconds(), rssMiB: rss}
+}
+
+func peakRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make bench: the throughput benchmark recorded in docs/BENCHMARKS.md.
+# Starts a private MariaDB sandbox and nats-server processes (built from the
+# nats-server module version tributary embeds), runs cmd/tributary-bench,
+# and stops everything. Not part of make test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=.bench
+mkdir -p "$work/bin"
+go build -o bin/tributary ./cmd/tributary
+go build -o "$work/bin/nats-server" github.com/nats-io/nats-server/v2
+go build -o "$work/bin/tributary-bench" ./cmd/tributary-bench
+scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true
+rm -rf "$work/db"
+trap 'scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true' EXIT
+eval "$(scripts/mariadb-sandbox.sh start "$work/db" 0 1)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(go version); MariaDB $(scripts/mariadb-sandbox.sh sql "$work/db" -N -B -e 'SELECT VERSION()'); nats-server $("$work/bin/nats-server" --version | awk '{print $2}')"
+"$work/bin/tributary-bench" --db-port "$MARIADB_PORT" --nats-server "$work/bin/nats-server" --tributary bin/tributary --work "$work" "$@"
