@@ -76,6 +76,13 @@ type Store struct {
 
 	queue   chan pendingAck
 	drops   atomic.Uint64 // connection losses so far
+
+	// inFlight counts messages sent but not yet acknowledged (an atomic
+	// batch of n messages counts n until its one acknowledgement).
+	flowMu   sync.Mutex
+	flowCond *sync.Cond
+	inFlight int
+
 	mu      sync.Mutex
 	err     error // first append failure; cleared by Sync
 	pending sync.WaitGroup
@@ -127,6 +134,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	s.queue = make(chan pendingAck, cfg.MaxInFlight)
 	s.done = make(chan struct{})
+	s.flowCond = sync.NewCond(&s.flowMu)
 	// An acknowledgement cannot arrive over a connection that was lost
 	// after the publish: fail it at once rather than after AckTimeout.
 	status := nc.StatusChanged(nats.DISCONNECTED, nats.CLOSED)
@@ -344,9 +352,11 @@ func (s *Store) Append(ctx context.Context, b tributary.Batch) error {
 		return nil
 	}
 	if b.Whole && n > 1 && s.atomic && n <= s.cfg.MaxAtomic {
+		s.acquire(n)
 		return s.appendAtomic(ctx, b.Events)
 	}
 	for i := range b.Events {
+		s.acquire(1)
 		ev := &b.Events[i]
 		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
 		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
@@ -374,6 +384,7 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) erro
 		if i < n-1 {
 			// Staged by the server; only the commit is acknowledged.
 			if err := s.nc.PublishMsg(msg); err != nil {
+				s.release(n)
 				return fmt.Errorf("append batch after stream sequence %d: %w", s.last, err)
 			}
 			continue
@@ -390,16 +401,39 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) erro
 func (s *Store) publishAsync(ctx context.Context, msg *nats.Msg, want uint64, n int) error {
 	fut, err := s.js.PublishMsgAsync(msg)
 	if err != nil {
+		s.release(n)
 		return fmt.Errorf("append at stream sequence %d: %w", want, err)
 	}
 	s.pending.Add(1)
+	// The queue holds at most MaxInFlight acknowledgements and acquire
+	// bounds messages to as many, so this send does not block for long.
 	select {
 	case s.queue <- pendingAck{fut: fut, want: want, n: n, drops: s.drops.Load()}:
 		return nil
 	case <-ctx.Done():
 		s.pending.Done()
+		s.release(n)
 		return ctx.Err()
 	}
+}
+
+// acquire waits until n more messages may be in flight: back-pressure
+// that bounds memory whatever the batch sizes. A batch larger than the
+// bound is let through alone.
+func (s *Store) acquire(n int) {
+	s.flowMu.Lock()
+	for s.inFlight > 0 && s.inFlight+n > s.cfg.MaxInFlight {
+		s.flowCond.Wait()
+	}
+	s.inFlight += n
+	s.flowMu.Unlock()
+}
+
+func (s *Store) release(n int) {
+	s.flowMu.Lock()
+	s.inFlight -= n
+	s.flowMu.Unlock()
+	s.flowCond.Broadcast()
 }
 
 // ackLoop checks acknowledgements in publish order and records the first
@@ -411,6 +445,7 @@ func (s *Store) ackLoop() {
 			return
 		case p := <-s.queue:
 			s.check(p)
+			s.release(p.n)
 			s.pending.Done()
 		}
 	}

@@ -56,14 +56,15 @@ func main() {
 	report := []string{}
 	for _, mode := range []string{"always", "interval"} {
 		ns := startNATS(mode)
-		pub := measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n) })
+		pub := measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n, false) })
+		dedup := measure("(b') the same with Nats-Msg-Id dedup, fsync "+mode, func() result { return publishRun(ns.url, n, true) })
 		e2e := measure("(c) tributary end to end, fsync "+mode, func() result { return tributaryRun(ns.url, from, n) })
 		ns.stop()
 		limit := min(decode.median, pub.median)
-		report = append(report, fmt.Sprintf("| %s | %.0f | %.0f | %.0f | %.2f | %.0f MiB |", mode, decode.median, pub.median, e2e.median, e2e.median/limit, e2e.rssMiB))
+		report = append(report, fmt.Sprintf("| %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.0f MiB |", mode, decode.median, pub.median, dedup.median, e2e.median, e2e.median/limit, e2e.rssMiB))
 	}
-	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (c) tributary ev/s | (c)/min(a,b) | tributary peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (c) tributary ev/s | (c)/min(a,b) | tributary peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range report {
 		fmt.Println(r)
 	}
@@ -260,7 +261,7 @@ var streamN int
 // publishRun publishes n messages of an event's size with tributary's
 // headers into a stream configured as tributary configures it, async with
 // the same in-flight bound, and waits for every acknowledgement.
-func publishRun(url string, n int) result {
+func publishRun(url string, n int, msgID bool) result {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		log.Fatal(err)
@@ -282,7 +283,10 @@ func publishRun(url string, n int) result {
 			"Content-Type": {"application/cloudevents+json; charset=utf-8"}, "Tributary-Source": {"bench"}, "Tributary-Txn": {"0-1-123456"},
 			"Tributary-Gtid": {"0-1-123456"}, "Tributary-Begin": {"binlog.000001:123456789"}, "Tributary-Begin-Gtid-Set": {"0-1-123455"},
 			"Tributary-Index": {"42"}, jetstream.ExpectedLastSeqHeader: {strconv.Itoa(i)}}}
-		if last, err = js.PublishMsgAsync(m); err != nil {
+		if msgID {
+			m.Header[jetstream.MsgIDHeader] = []string{"bench:0-1-" + strconv.Itoa(i/100) + ":" + strconv.Itoa(i%100)}
+		}
+		if last, err = js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -62,7 +62,10 @@ func runCheck(ctx context.Context, c *Config) error {
 		}
 		failed += n
 	}
-	url := natsURLFor(c)
+	url, err := natsURLFor(c)
+	if err != nil {
+		return err
+	}
 	nc, err := connectNATS(url, log)
 	if err != nil {
 		fmt.Fprintf(out, "  FAIL %-26s %v\n", "nats", err)

@@ -697,25 +697,9 @@ func TestRedactURL(t *testing.T) {
 		{name: "no credentials", in: "nats://host:4222", want: "nats://host:4222"},
 		{name: "no credentials, no scheme", in: "127.0.0.1:4222", want: "127.0.0.1:4222"},
 		{name: "empty", in: "", want: ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := redactURL(tc.in); got != tc.want {
-				t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
-// nats.Connect accepts all of these (Go's url.Parse splits user info at the
-// last '@'; nats.go splits server lists at ',' and adds a missing scheme),
-// so the error message connectNATS builds must not show any password.
-func TestRedactURLHidesAllCredentials(t *testing.T) {
-	cases := []struct {
-		name string
-		in   string
-		want string
-	}{
+		// nats.Connect accepts all of these (url.Parse splits user info at
+		// the last '@'; nats.go splits server lists at ',' and adds a
+		// missing scheme), so no password may survive in any of them.
 		{name: "at sign in password", in: "nats://user:p@ss@host:4222", want: "nats://***@host:4222"},
 		{name: "server list", in: "nats://a:pw1@h1:4222,nats://c:pw2@h2:4222", want: "nats://***@h1:4222,nats://***@h2:4222"},
 		{name: "no scheme", in: "user:pw@host:4222", want: "***@host:4222"},
@@ -731,25 +715,23 @@ func TestRedactURLHidesAllCredentials(t *testing.T) {
 
 func TestNATSURLFor(t *testing.T) {
 	cases := []struct {
-		name    string
-		nats    string
-		urlFile *string // contents of <data-dir>/nats.url; nil: no file
-		noDir   bool    // data dir does not exist
-		want    string
+		name       string
+		nats       string
+		urlFile    *string // contents of <data-dir>/nats.url; nil: no file
+		defaultDir bool    // data dir left at its default
+		want       string
+		wantErr    bool
 	}{
 		{name: "explicit wins over file", nats: "nats://explicit:4222", urlFile: ptr("nats://fromfile:4222\n"), want: "nats://explicit:4222"},
 		{name: "explicit without file", nats: "nats://explicit:4222", want: "nats://explicit:4222"},
 		{name: "file trimmed", urlFile: ptr("  nats://127.0.0.1:34567\r\n"), want: "nats://127.0.0.1:34567"},
-		{name: "empty file", urlFile: ptr(" \n"), want: "nats://127.0.0.1:4222"},
-		{name: "no file", want: "nats://127.0.0.1:4222"},
-		{name: "no data dir", noDir: true, want: "nats://127.0.0.1:4222"},
+		{name: "empty file in a named dir", urlFile: ptr(" \n"), wantErr: true},
+		{name: "no file in a named dir", wantErr: true},
+		{name: "default dir without file", defaultDir: true, want: "nats://127.0.0.1:4222"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if tc.noDir {
-				dir = filepath.Join(dir, "absent")
-			}
 			if tc.urlFile != nil {
 				if err := os.WriteFile(filepath.Join(dir, "nats.url"), []byte(*tc.urlFile), 0o600); err != nil {
 					t.Fatalf("write nats.url: %v", err)
@@ -757,9 +739,20 @@ func TestNATSURLFor(t *testing.T) {
 			}
 			c := defaultConfig()
 			c.NATS = tc.nats
-			c.DataDir = dir
-			if got := natsURLFor(&c); got != tc.want {
-				t.Errorf("natsURLFor(NATS %q, nats.url %v) = %q, want %q", tc.nats, deref(tc.urlFile), got, tc.want)
+			if !tc.defaultDir {
+				c.DataDir = dir
+			} else {
+				t.Chdir(dir) // the default data dir is relative: make sure it has no nats.url
+			}
+			got, err := natsURLFor(&c)
+			if tc.wantErr {
+				if !errors.Is(err, errUsage) {
+					t.Fatalf("natsURLFor(NATS %q, nats.url %v) = %q, %v; want a usage error", tc.nats, deref(tc.urlFile), got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("natsURLFor(NATS %q, nats.url %v) = %q, %v; want %q", tc.nats, deref(tc.urlFile), got, err, tc.want)
 			}
 		})
 	}

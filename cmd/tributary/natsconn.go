@@ -17,17 +17,24 @@ import (
 // data directory's nats.url names a server.
 const defaultNATSURL = "nats://127.0.0.1:4222"
 
-// natsURLFor picks the URL for commands that read the stream.
-func natsURLFor(c *Config) string {
+// natsURLFor picks the URL for commands that read the stream: --nats, or
+// the embedded server's URL from the data directory, or the default port.
+// A data directory named explicitly without a running embedded server is
+// an error rather than a silent fall back to whatever listens on 4222.
+func natsURLFor(c *Config) (string, error) {
 	if c.NATS != "" {
-		return c.NATS
+		return c.NATS, nil
 	}
-	if b, err := os.ReadFile(filepath.Join(c.DataDir, urlFileName)); err == nil {
+	path := filepath.Join(c.DataDir, urlFileName)
+	if b, err := os.ReadFile(path); err == nil {
 		if u := strings.TrimSpace(string(b)); u != "" {
-			return u
+			return u, nil
 		}
 	}
-	return defaultNATSURL
+	if c.DataDir != defaultConfig().DataDir {
+		return "", usageError("no --nats given and no embedded NATS server is running for data directory %s (%s is missing): start tributary there, or pass --nats URL", c.DataDir, path)
+	}
+	return defaultNATSURL, nil
 }
 
 // ErrNATSUnreachable means no NATS server answered.

@@ -122,7 +122,11 @@ func collectStatus(ctx context.Context, c *Config) (*Status, error) {
 		return nil, usageError("stream: required without --source, e.g. --stream TRIBUTARY_SHOP")
 	}
 	log := newLogger(c)
-	nc, err := connectNATS(natsURLFor(c), log)
+	url, err := natsURLFor(c)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := connectNATS(url, log)
 	if err != nil {
 		return nil, err
 	}

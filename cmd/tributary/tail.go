@@ -43,7 +43,11 @@ it stops after the last event stored when it started.
 				return err
 			}
 			log := newLogger(&c)
-			nc, err := connectNATS(natsURLFor(&c), log)
+			url, err := natsURLFor(&c)
+			if err != nil {
+				return err
+			}
+			nc, err := connectNATS(url, log)
 			if err != nil {
 				return err
 			}
