@@ -141,8 +141,8 @@ func checkServerID(ctx context.Context, conn *client.Conn, srv Server, serverID 
 		return f, nil
 	}
 	stmt := "SHOW SLAVE HOSTS"
-	if srv.Flavor == FlavorMySQL && !strings.HasPrefix(srv.Version, "5.") {
-		stmt = "SHOW REPLICAS"
+	if srv.Flavor == FlavorMySQL && srv.atLeast(8, 0) {
+		stmt = "SHOW REPLICAS" // MySQL 8.0.22+; 8.4 removed SHOW SLAVE HOSTS
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -13,8 +13,8 @@ import (
 // transaction to be committed will start there.
 func Head(conn *client.Conn, srv Server) (tributary.Position, error) {
 	stmt := "SHOW MASTER STATUS"
-	if srv.Flavor == FlavorMySQL && !strings.HasPrefix(srv.Version, "5.") && !strings.HasPrefix(srv.Version, "8.0") {
-		stmt = "SHOW BINARY LOG STATUS" // MySQL 8.4 removed SHOW MASTER STATUS
+	if srv.Flavor == FlavorMySQL && srv.atLeast(8, 2) {
+		stmt = "SHOW BINARY LOG STATUS" // new in MySQL 8.2; 8.4 removed SHOW MASTER STATUS
 	}
 	r, err := conn.Execute(stmt)
 	if err != nil {

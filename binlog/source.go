@@ -161,3 +161,12 @@ func variable(conn *client.Conn, name string) (string, error) {
 	v, _ := r.GetString(0, 1)
 	return v, nil
 }
+
+// atLeast reports whether the server's version is major.minor or later.
+func (s Server) atLeast(major, minor int) bool {
+	var maj, min int
+	if _, err := fmt.Sscanf(s.Version, "%d.%d", &maj, &min); err != nil {
+		return false
+	}
+	return maj > major || maj == major && min >= minor
+}

@@ -147,6 +147,13 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 		if start.From.File == "" {
 			return fmt.Errorf("start binlog stream: no position given")
 		}
+		// Track GTIDs from a file position too, so that the events carry
+		// GTID positions and later resumes survive a failover.
+		if srv.Flavor == FlavorMariaDB {
+			if gset, err = mariaDBGTIDSetAt(conn, start.From); err != nil {
+				return err
+			}
+		}
 		streamer, err = syncer.StartSync(mysql.Position{Name: start.From.File, Pos: uint32(start.From.Offset)})
 	}
 	if err != nil {
@@ -188,6 +195,23 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 			return nil
 		}
 	}
+}
+
+// mariaDBGTIDSetAt is the GTID state at a binlog file and offset, from the
+// server itself (BINLOG_GTID_POS).
+func mariaDBGTIDSetAt(conn interface {
+	Execute(string, ...any) (*mysql.Result, error)
+}, at tributary.Position) (mysql.GTIDSet, error) {
+	r, err := conn.Execute("SELECT BINLOG_GTID_POS(?, ?)", at.File, at.Offset)
+	if err != nil {
+		return nil, fmt.Errorf("read the GTID position at %s: %w", at.FileOffset(), err)
+	}
+	pos, _ := r.GetString(0, 0) // "" before the first GTID: an empty set
+	gset, err := mysql.ParseMariadbGTIDSet(pos)
+	if err != nil {
+		return nil, fmt.Errorf("parse the GTID position %q at %s: %w", pos, at.FileOffset(), err)
+	}
+	return gset, nil
 }
 
 // checkNotPurged refuses a file position whose file the source no longer

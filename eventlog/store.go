@@ -170,6 +170,13 @@ func CheckServer(ctx context.Context, nc *nats.Conn) error {
 	return nil
 }
 
+// Supported reports whether Tributary works with a server of this version
+// (nats-server 2.10 and later).
+func Supported(version string) bool {
+	major, minor := parseVersion(version)
+	return major > 2 || major == 2 && minor >= 10
+}
+
 // SupportsAtomic reports whether a server of this version accepts atomic
 // batch publish (nats-server 2.12 and later).
 func SupportsAtomic(version string) bool {

@@ -263,3 +263,20 @@ func validHeaderValue(s string) bool {
 	}
 	return true
 }
+
+func TestServerVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version           string
+		supported, atomic bool
+	}{
+		{"2.15.2", true, true}, {"v2.12.0", true, true}, {"2.11.9", true, false},
+		{"2.10.0", true, false}, {"2.9.25", false, false}, {"3.0.0", true, true}, {"", false, false},
+	} {
+		if got := Supported(tc.version); got != tc.supported {
+			t.Errorf("Supported(%q) = %v, want %v", tc.version, got, tc.supported)
+		}
+		if got := SupportsAtomic(tc.version); got != tc.atomic {
+			t.Errorf("SupportsAtomic(%q) = %v, want %v", tc.version, got, tc.atomic)
+		}
+	}
+}

@@ -70,6 +70,12 @@ func checkNATS(ctx context.Context, nc *nats.Conn, w io.Writer) int {
 	f.OK = true
 	v := nc.ConnectedServerVersion()
 	f.Got = "nats-server " + v + " at " + nc.ConnectedUrlRedacted()
+	if !eventlog.Supported(v) {
+		f.OK = false
+		f.Fix = "upgrade nats-server to 2.10 or later (2.12+ recommended: it stores each transaction atomically)"
+		printFinding(w, f)
+		return 1
+	}
 	if !eventlog.SupportsAtomic(v) {
 		f.Warn = true
 		f.Fix = "nats-server 2.12+ stores each transaction atomically; older servers get transaction boundaries only (upgrade recommended)"
