@@ -41,6 +41,10 @@ type Options struct {
 	// file:offset (e.g. the head at some moment) instead of waiting for
 	// more.
 	StopAt tributary.Position
+	// Idle, if set, is called when the binlog has no event ready, so that
+	// the caller can push out what it buffers (the event log groups small
+	// transactions into one atomic append until then).
+	Idle   func(ctx context.Context) error
 	Logger *slog.Logger
 }
 
@@ -128,8 +132,9 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 		ReadTimeout:             10 * time.Second,
 		DisableRetrySync:        true, // Run's caller restarts from the stored position instead
 		// go-mysql buffers this many parsed events ahead of us (10,240 by
-		// default, ~8 KiB each for large rows events): keep memory flat.
-		EventCacheCount: 512,
+		// default; a decoded rows event of 100 rows holds tens of KiB): keep
+		// memory flat.
+		EventCacheCount: 128,
 		Logger:          slog.New(quieter{t.log.Handler(), slog.LevelWarn}).With("component", "go-mysql"),
 	}
 	syncer := replication.NewBinlogSyncer(cfg)
@@ -177,13 +182,46 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 	if gset != nil {
 		r.gsetStr = gset.String()
 	}
+	// A goroutine of our own reads the streamer, so that the loop below can
+	// tell when no event is ready and call Idle.
+	pumpCtx, stopPump := context.WithCancel(ctx)
+	defer stopPump()
+	events := make(chan *replication.BinlogEvent, 64)
+	pumpErr := make(chan error, 1)
+	go func() {
+		for {
+			ev, err := streamer.GetEvent(pumpCtx)
+			if err != nil {
+				pumpErr <- err
+				return
+			}
+			select {
+			case events <- ev:
+			case <-pumpCtx.Done():
+				return
+			}
+		}
+	}()
 	for {
-		ev, err := streamer.GetEvent(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
+		var ev *replication.BinlogEvent
+		select {
+		case ev = <-events:
+		default:
+			if t.opts.Idle != nil {
+				if err := t.opts.Idle(ctx); err != nil {
+					return err
+				}
+			}
+			select {
+			case ev = <-events:
+			case err := <-pumpErr:
+				if ctx.Err() != nil {
+					return nil
+				}
+				return classifyStreamError(start.From, err)
+			case <-ctx.Done():
 				return nil
 			}
-			return classifyStreamError(start.From, err)
 		}
 		if err := r.handle(ctx, ev); err != nil {
 			if ctx.Err() != nil {

@@ -74,8 +74,13 @@ type Store struct {
 
 	last uint64 // stream sequence the next publish expects to follow
 
-	queue   chan pendingAck
-	drops   atomic.Uint64 // connection losses so far
+	// group holds whole transactions waiting to be appended together as
+	// one atomic batch: a batch of whole transactions is all-or-nothing, so
+	// each stays whole, and the server's per-batch cost is paid once.
+	group []tributary.Event
+
+	queue chan pendingAck
+	drops atomic.Uint64 // connection losses so far
 
 	// inFlight counts messages sent but not yet acknowledged (an atomic
 	// batch of n messages counts n until its one acknowledgement).
@@ -347,9 +352,15 @@ func lastEvent(ctx context.Context, st jetstream.Stream) (LastEvent, bool, error
 }
 
 // Append publishes a batch after every earlier one. It returns once the
-// messages are sent, not acknowledged; an acknowledgement that fails, or
-// carries another sequence than expected, fails the next Append and Sync.
-// A whole batch small enough is appended atomically.
+// messages are sent (or grouped, below), not acknowledged; an
+// acknowledgement that fails, or carries another sequence than expected,
+// fails the next Append and Sync.
+//
+// Whole batches small enough are grouped, consecutive transactions
+// together, up to MaxAtomic messages, and appended as one atomic batch when
+// the group is full, when a batch that cannot join arrives, or on Flush.
+// Callers call Flush when they have nothing more to append for now.
+// Append and Flush are for one goroutine.
 func (s *Store) Append(ctx context.Context, b tributary.Batch) error {
 	if err := s.failure(); err != nil {
 		return err
@@ -358,13 +369,47 @@ func (s *Store) Append(ctx context.Context, b tributary.Batch) error {
 	if n == 0 {
 		return nil
 	}
-	if b.Whole && n > 1 && s.atomic && n <= s.cfg.MaxAtomic {
-		s.acquire(n)
-		return s.appendAtomic(ctx, b.Events)
+	if b.Whole && s.atomic && n <= s.cfg.MaxAtomic {
+		if len(s.group)+n > s.cfg.MaxAtomic {
+			if err := s.Flush(ctx); err != nil {
+				return err
+			}
+		}
+		s.group = append(s.group, b.Events...)
+		if len(s.group) == s.cfg.MaxAtomic {
+			return s.Flush(ctx)
+		}
+		return nil
 	}
-	for i := range b.Events {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	return s.appendEach(ctx, b.Events)
+}
+
+// Flush appends the grouped transactions, if any.
+func (s *Store) Flush(ctx context.Context) error {
+	if err := s.failure(); err != nil {
+		s.group = s.group[:0] // they would follow a failed append: never send them
+		return err
+	}
+	if len(s.group) == 0 {
+		return nil
+	}
+	events := s.group
+	s.group = make([]tributary.Event, 0, cap(events))
+	if len(events) == 1 {
+		return s.appendEach(ctx, events)
+	}
+	s.acquire(len(events))
+	return s.appendAtomic(ctx, events)
+}
+
+// appendEach publishes events one by one, each fenced.
+func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error {
+	for i := range events {
 		s.acquire(1)
-		ev := &b.Events[i]
+		ev := &events[i]
 		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
 		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
 		if err := s.publishAsync(ctx, msg, s.last+1, 1); err != nil {
@@ -507,10 +552,12 @@ func (s *Store) failure() error {
 	return s.err
 }
 
-// Sync waits until every append so far is acknowledged or failed, and
-// returns the first failure, clearing it: after a failure, call Last to
-// learn what was stored before appending again.
+// Sync flushes the group and waits until every append so far is
+// acknowledged or failed, and returns the first failure, clearing it (and
+// dropping whatever was grouped but not sent): after a failure, call Last
+// to learn what was stored before appending again.
 func (s *Store) Sync(ctx context.Context) error {
+	_ = s.Flush(ctx) // a failure is returned below
 	done := make(chan struct{})
 	go func() {
 		s.pending.Wait()

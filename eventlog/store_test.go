@@ -280,3 +280,40 @@ func TestServerVersions(t *testing.T) {
 		}
 	}
 }
+
+// Consecutive whole transactions are appended as one atomic batch, up to
+// MaxAtomic messages; a transaction never straddles two batches.
+func TestGroupedTransactions(t *testing.T) {
+	ctx := context.Background()
+	nc := startServer(t)
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc", MaxAtomic: 5})
+	for i, n := range []int{2, 2, 2, 1} {
+		if err := s.Append(ctx, testEvents(fmt.Sprintf("0-1-%d", 10+i), n, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(ctx, "EV")
+	var got []string
+	batchOf := map[string]string{}
+	for seq := uint64(1); seq <= 7; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := m.Header.Get(headerBatchID)
+		if _, ok := batchOf[id]; !ok {
+			batchOf[id] = fmt.Sprintf("b%d", len(batchOf)+1)
+		}
+		got = append(got, m.Header.Get(HeaderTxn)+"@"+batchOf[id]+"/"+m.Header.Get(headerBatchSeq))
+	}
+	// 2+2 fit in 5; the third transaction would not, so it starts a new
+	// batch with the fourth.
+	want := []string{"0-1-10@b1/1", "0-1-10@b1/2", "0-1-11@b1/3", "0-1-11@b1/4", "0-1-12@b2/1", "0-1-12@b2/2", "0-1-13@b2/3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("txn@batch/seq (-want +got):\n%s", diff)
+	}
+}

@@ -233,11 +233,19 @@ func TestExactlyOnceUnderFailures(t *testing.T) {
 	rng.Shuffle(len(actions), func(i, j int) { actions[i], actions[j] = actions[j], actions[i] })
 
 	partial := map[string]bool{} // transactions a crash left half stored
+	// checkTail looks at what a crash left stored. A killed tributary's last
+	// appends may still be landing, and the server writes a committed batch
+	// message by message, so wait until the stream is quiet first; after a
+	// nats-server restart the resumed pipeline itself waits a second before
+	// appending, so the recovered state is what is read.
 	checkTail := func(when string) {
+		if when == "kill-tributary" {
+			waitQuiet(t, nc, stream, 500*time.Millisecond)
+		}
 		last, ok := lastStored(t, ns, stream)
 		if ok && !last.Last {
 			partial[last.Txn] = true
-			t.Logf("after %s the stream ends inside transaction %s (row %s)", when, last.Txn, last.Index)
+			t.Logf("after %s the stream ends inside transaction %s (row %s, batch %q seq %s)", when, last.Txn, last.Index, last.BatchID, last.BatchSeq)
 		}
 	}
 	for i, a := range actions {
@@ -314,9 +322,26 @@ func TestExactlyOnceUnderFailures(t *testing.T) {
 	}
 }
 
+// waitQuiet waits until the stream's message count has not changed for d.
+func waitQuiet(t *testing.T, nc *nats.Conn, stream string, d time.Duration) {
+	t.Helper()
+	n, since := streamMsgs(t, nc, stream), time.Now()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Since(since) < d {
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s kept growing for 30s with no writer", stream)
+		}
+		time.Sleep(d / 10)
+		if m := streamMsgs(t, nc, stream); m != n {
+			n, since = m, time.Now()
+		}
+	}
+}
+
 type storedMark struct {
-	Txn, Index string
-	Last       bool
+	Txn, Index        string
+	Last              bool
+	BatchID, BatchSeq string
 }
 
 func lastStored(t *testing.T, ns *natsServer, stream string) (storedMark, bool) {
@@ -341,7 +366,8 @@ func lastStored(t *testing.T, ns *natsServer, stream string) (storedMark, bool) 
 	if err != nil {
 		t.Fatalf("last message: %v", err)
 	}
-	return storedMark{Txn: m.Header.Get("Tributary-Txn"), Index: m.Header.Get("Tributary-Index"), Last: m.Header.Get("Tributary-Last") == "true"}, true
+	return storedMark{Txn: m.Header.Get("Tributary-Txn"), Index: m.Header.Get("Tributary-Index"), Last: m.Header.Get("Tributary-Last") == "true",
+		BatchID: m.Header.Get("Nats-Batch-Id"), BatchSeq: m.Header.Get("Nats-Batch-Sequence")}, true
 }
 
 // verifyStream checks ids, transaction order and boundaries: ids never

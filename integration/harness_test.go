@@ -178,7 +178,26 @@ func startNATSSync(t testing.TB, sync string) *natsServer {
 	}
 	ns.start()
 	t.Cleanup(ns.stop)
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("TRIBUTARY_TEST_NATS_LOG") != "" {
+			ns.reportLog()
+		}
+	})
 	return ns
+}
+
+// reportLog prints what nats-server logged about restarts and batches, to
+// explain a failure.
+func (ns *natsServer) reportLog() {
+	b, err := os.ReadFile(filepath.Join(ns.dir, "nats.log"))
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "atch") || strings.Contains(line, "Restored") || strings.Contains(line, "[ERR]") || strings.Contains(line, "[WRN]") {
+			ns.t.Log("nats-server: " + line)
+		}
+	}
 }
 
 func (ns *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", ns.port) }

@@ -11,7 +11,11 @@ go build -o bin/tributary ./cmd/tributary
 go build -o "$work/bin/nats-server" github.com/nats-io/nats-server/v2
 go build -o "$work/bin/tributary-bench" ./cmd/tributary-bench
 scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true
-rm -rf "$work/db"
+# BENCH_REUSE=1 keeps the database and binlog of the previous run (the
+# workload is not generated again; pass --generate=false too).
+if [[ ${BENCH_REUSE:-0} != 1 ]]; then
+	rm -rf "$work/db"
+fi
 trap 'scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true' EXIT
 eval "$(scripts/mariadb-sandbox.sh start "$work/db" 0 1)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(go version); MariaDB $(scripts/mariadb-sandbox.sh sql "$work/db" -N -B -e 'SELECT VERSION()'); nats-server $("$work/bin/nats-server" --version | awk '{print $2}')"

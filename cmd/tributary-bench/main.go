@@ -38,7 +38,11 @@ var (
 	runs       = flag.Int("runs", 3, "runs of each measurement")
 	txnRows    = flag.Int("txn-rows", 100, "row changes per transaction")
 	generateOK = flag.Bool("generate", true, "generate the workload (false: reuse the binlog range in work/range)")
+	modes      = flag.String("modes", "always,interval", "server fsync modes to measure")
+	series     = flag.String("series", "a,b,b',c", "measurements to run: a (decode), b (publish), b' (publish with Msg-Id), c (tributary)")
 )
+
+func want(s string) bool { return slices.Contains(strings.Split(*series, ","), s) }
 
 func main() {
 	flag.Parse()
@@ -52,13 +56,23 @@ func main() {
 	from, to, n := workload()
 	fmt.Printf("binlog: %d row changes in transactions of %d, from %s to %s\n\n", n, *txnRows, from, to)
 
-	decode := measure("(a) go-mysql decode", func() result { return decodeRun(from, to, n) })
+	var decode summary
+	if want("a") {
+		decode = measure("(a) go-mysql decode", func() result { return decodeRun(from, to, n) })
+	}
 	report := []string{}
-	for _, mode := range []string{"always", "interval"} {
+	for _, mode := range strings.Split(*modes, ",") {
 		ns := startNATS(mode)
-		pub := measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n, false) })
-		dedup := measure("(b') the same with Nats-Msg-Id dedup, fsync "+mode, func() result { return publishRun(ns.url, n, true) })
-		e2e := measure("(c) tributary end to end, fsync "+mode, func() result { return tributaryRun(ns.url, from, n) })
+		var pub, dedup, e2e summary
+		if want("b") {
+			pub = measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n, false) })
+		}
+		if want("b'") {
+			dedup = measure("(b') the same with Nats-Msg-Id dedup, fsync "+mode, func() result { return publishRun(ns.url, n, true) })
+		}
+		if want("c") {
+			e2e = measure("(c) tributary end to end, fsync "+mode, func() result { return tributaryRun(ns.url, from, n) })
+		}
 		ns.stop()
 		limit := min(decode.median, pub.median)
 		report = append(report, fmt.Sprintf("| %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.0f MiB |", mode, decode.median, pub.median, dedup.median, e2e.median, e2e.median/limit, e2e.rssMiB))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -36,13 +37,46 @@ func main() {
 		os.Exit(130)
 	}()
 
+	// TRIBUTARY_CPUPROFILE=FILE writes a CPU profile of the whole run, for
+	// go tool pprof (see README, Development).
+	if path := os.Getenv("TRIBUTARY_CPUPROFILE"); path != "" {
+		if stop, err := startCPUProfile(path); err != nil {
+			fmt.Fprintln(os.Stderr, "tributary: "+err.Error())
+		} else {
+			defer stop()
+		}
+	}
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tributary: "+err.Error())
-		os.Exit(exitCode(err))
+		exit(exitCode(err))
 	}
+}
+
+// exit runs deferred work registered with atExit (the CPU profile) first.
+var atExit []func()
+
+func exit(code int) {
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	stop := func() { pprof.StopCPUProfile(); f.Close() }
+	atExit = append(atExit, stop)
+	return stop, nil
 }
 
 func exitCode(err error) int {

@@ -89,6 +89,7 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 
 	var embedded *embeddedNATS
 	url := c.NATS
+	tuneGC(url == "")
 	if url == "" {
 		if embedded, err = startEmbeddedNATS(c, log); err != nil {
 			return err
@@ -147,6 +148,7 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 		Name:     c.Name,
 		Prefix:   c.Prefix,
 		Include:  c.includes(),
+		Idle:     store.Flush,
 		Logger:   log,
 	})
 	p := &pipeline{log: log, tailer: tailer, store: store, initial: initial}
