@@ -269,7 +269,12 @@ func TestExactlyOnceUnderFailures(t *testing.T) {
 				w.conn.Close()
 				w.conn = nil
 			}
-			db.restart()
+			if i%2 == 0 {
+				db.restart() // clean shutdown
+			} else {
+				db.kill() // crash: InnoDB and binlog recovery on start
+				db.start()
+			}
 			w.pause.Unlock()
 		}
 		t.Logf("action %d: %s (stream holds %d events)", i+1, a, streamMsgs(t, nc, stream))

@@ -289,11 +289,21 @@ func publishRun(url string, n int, msgID bool) result {
 		Discard: jetstream.DiscardNew, MaxMsgs: -1, MaxBytes: -1, DenyDelete: true, AllowAtomicPublish: true}); err != nil {
 		log.Fatal(err)
 	}
-	body := []byte(`{"specversion":"1.0","id":"bench:0-1-123456:42","source":"/tributary/bench","type":"bench.orders.updated","subject":"bench.orders.123456","time":"2026-11-25T10:00:00Z","datacontenttype":"application/json","txid":"0-1-123456","gtid":"0-1-123456","binlogfile":"binlog.000001","binlogpos":123456789,"txindex":42,"data":{"op":"u","key":{"id":123456},"before":{"id":123456,"customer":"customer-00012345","status":"placed","total":"12345.67","placed":"2026-11-25 10:11:12.123","note":"` + strings.Repeat("x", 200) + `","items":3,"version":0},"after":{"id":123456,"customer":"customer-00012345","status":"paid","total":"12346.67","placed":"2026-11-25 10:11:12.123","note":"` + strings.Repeat("x", 200) + `","items":3,"version":1}},"txlast":false}`)
+	// Bodies of the sizes tributary writes for this workload, in its mix:
+	// six inserts (after image), three updates (before and after), one
+	// delete (before image) in ten.
+	row := func(status string, version int) string {
+		return fmt.Sprintf(`{"id":123456,"customer":"customer-00012345","status":%q,"total":"12345.67","placed":"2026-11-25 10:11:12.123","note":"%s","items":3,"version":%d}`, status, strings.Repeat("x", 200), version)
+	}
+	event := func(typ, op, before, after string) []byte {
+		return []byte(`{"specversion":"1.0","id":"bench:0-1-123456:42","source":"/tributary/bench","type":"bench.orders.` + typ + `","subject":"bench.orders.123456","time":"2026-11-25T10:00:00Z","datacontenttype":"application/json","txid":"0-1-123456","gtid":"0-1-123456","binlogfile":"binlog.000001","binlogpos":123456789,"txindex":42,"data":{"op":"` + op + `","key":{"id":123456},"before":` + before + `,"after":` + after + `},"txlast":false}`)
+	}
+	ins, upd, del := event("created", "c", "null", row("placed", 0)), event("updated", "u", row("placed", 0), row("paid", 1)), event("deleted", "d", row("paid", 1), "null")
+	bodies := [10][]byte{ins, ins, ins, ins, ins, ins, upd, upd, upd, del}
 	began := time.Now()
 	var last jetstream.PubAckFuture
 	for i := range n {
-		m := &nats.Msg{Subject: fmt.Sprintf("%s.bench.orders.%d", name, i), Data: body, Header: nats.Header{
+		m := &nats.Msg{Subject: fmt.Sprintf("%s.bench.orders.%d", name, i), Data: bodies[i%10], Header: nats.Header{
 			"Content-Type": {"application/cloudevents+json; charset=utf-8"}, "Tributary-Source": {"bench"}, "Tributary-Txn": {"0-1-123456"},
 			"Tributary-Gtid": {"0-1-123456"}, "Tributary-Begin": {"binlog.000001:123456789"}, "Tributary-Begin-Gtid-Set": {"0-1-123455"},
 			"Tributary-Index": {"42"}, jetstream.ExpectedLastSeqHeader: {strconv.Itoa(i)}}}

@@ -152,17 +152,8 @@ func expandNode(n *yaml.Node, missing *[]string) {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expandEnv replaces ${VAR} with the variable's value; a variable that is
-// not set is an error, never an empty string.
-func expandEnv(s string) (string, error) {
-	var missing []string
-	out := expandRefs(s, &missing)
-	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set (set it, or remove ${%s} from the file)", strings.Join(missing, ", "), missing[0])
-	}
-	return out, nil
-}
-
+// expandRefs replaces ${VAR} with the variable's value, recording the
+// names of variables that are not set.
 func expandRefs(s string, missing *[]string) string {
 	return envRef.ReplaceAllStringFunc(s, func(ref string) string {
 		name := ref[2 : len(ref)-1]
