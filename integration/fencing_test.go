@@ -94,6 +94,9 @@ func TestFencing(t *testing.T) {
 	if survivor.exited() {
 		t.Logf("both writers were fenced out (the loser's in-flight append took the winner's next slot); resuming")
 		survivor = startTributary(t, append([]string{"resume", "--server-id", "9304"}, base...)...)
+		waitFor(t, 30*time.Second, "the new writer's stream", func() bool {
+			return strings.Contains(survivor.stderr.String(), "binlog stream started")
+		})
 	}
 	waitFor(t, 30*time.Second, "every update in the stream", func() bool { return streamMsgs(t, nc, stream) == before+wantEvents })
 	if code := survivor.stop(); code != 0 {

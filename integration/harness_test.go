@@ -348,6 +348,10 @@ func (p *proc) kill() {
 // stop sends SIGTERM and waits for a clean exit.
 func (p *proc) stop() int {
 	p.t.Helper()
+	// A signal that arrives before the Go runtime has run main (and so
+	// before tributary handles signals) kills the process outright; by its
+	// first line of output it is handling them.
+	waitFor(p.t, 30*time.Second, "tributary's first output", func() bool { return p.stderr.String() != "" || p.exited() })
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	if !p.wait(60 * time.Second) {
 		p.kill()
