@@ -16,7 +16,9 @@ scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true
 if [[ ${BENCH_REUSE:-0} != 1 ]]; then
 	rm -rf "$work/db"
 fi
-trap 'scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true' EXIT
+# The JetStream stores (several GB) go when the run ends; the database is
+# kept stopped for BENCH_REUSE, the logs for reading.
+trap 'scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true; rm -rf "$work"/nats-*' EXIT
 eval "$(scripts/mariadb-sandbox.sh start "$work/db" 0 1)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(go version); MariaDB $(scripts/mariadb-sandbox.sh sql "$work/db" -N -B -e 'SELECT VERSION()'); nats-server $("$work/bin/nats-server" --version | awk '{print $2}')"
 "$work/bin/tributary-bench" --db-port "$MARIADB_PORT" --nats-server "$work/bin/nats-server" --tributary bin/tributary --work "$work" "$@"
