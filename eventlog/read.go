@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -103,6 +104,7 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 // Info is a stream's state, for status.
 type Info struct {
 	Stream   string
+	Metadata map[string]string // what the writer recorded, without the "tributary." prefix
 	Messages uint64
 	Bytes    uint64
 	FirstSeq uint64
@@ -121,6 +123,12 @@ func StreamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, error)
 		return Info{}, fmt.Errorf("look up stream %s: %w", stream, err)
 	}
 	si := st.CachedInfo()
-	return Info{Stream: stream, Messages: si.State.Msgs, Bytes: si.State.Bytes, FirstSeq: si.State.FirstSeq,
+	md := map[string]string{}
+	for k, v := range si.Config.Metadata {
+		if name, ok := strings.CutPrefix(k, metadataPrefix); ok {
+			md[name] = v
+		}
+	}
+	return Info{Stream: stream, Metadata: md, Messages: si.State.Msgs, Bytes: si.State.Bytes, FirstSeq: si.State.FirstSeq,
 		LastSeq: si.State.LastSeq, LastTime: si.State.LastTime}, nil
 }

@@ -53,6 +53,10 @@ type Config struct {
 	// MustExist makes Open fail with ErrNoStream instead of creating a
 	// stream that does not exist (resume creates nothing).
 	MustExist bool
+	// Metadata is recorded in the stream's configuration (keys prefixed
+	// "tributary."), kept current on every Open, so that other commands
+	// know how the writer is configured.
+	Metadata map[string]string
 }
 
 // ErrNoStream means the stream does not exist.
@@ -216,8 +220,22 @@ func streamConfig(cfg Config, atomic bool) jetstream.StreamConfig {
 		// middle of the history.
 		DenyDelete:         true,
 		AllowAtomicPublish: atomic,
+		Metadata:           metadata(cfg.Metadata),
 	}
 }
+
+func metadata(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[metadataPrefix+k] = v
+	}
+	return out
+}
+
+const metadataPrefix = "tributary."
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, atomic bool) (jetstream.Stream, error) {
 	st, err := js.Stream(ctx, cfg.Stream)
@@ -245,10 +263,23 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, atomi
 	if have.Storage != jetstream.FileStorage {
 		return nil, fmt.Errorf("stream %s uses memory storage: an event store needs file storage (recreate it)", cfg.Stream)
 	}
+	update := false
 	if atomic && !have.AllowAtomicPublish {
 		have.AllowAtomicPublish = true
+		update = true
+	}
+	for k, v := range metadata(cfg.Metadata) {
+		if have.Metadata[k] != v {
+			if have.Metadata == nil {
+				have.Metadata = map[string]string{}
+			}
+			have.Metadata[k] = v
+			update = true
+		}
+	}
+	if update {
 		if st, err = js.UpdateStream(ctx, have); err != nil {
-			return nil, fmt.Errorf("enable atomic publish on stream %s: %w", cfg.Stream, err)
+			return nil, fmt.Errorf("update stream %s: %w", cfg.Stream, err)
 		}
 	}
 	return st, nil

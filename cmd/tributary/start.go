@@ -47,8 +47,10 @@ It refuses to start if the stream already holds events of this source: use
 		cmd.Use = "resume"
 		cmd.Short = "Continue a pipeline exactly after the last event stored in the stream"
 		cmd.Long = `resume reads the last event stored in the stream, and continues the binlog
-exactly after it: the stream is the checkpoint. If the binlog it needs has
-been purged from the source, it writes nothing and exits with status 5.`
+exactly after it: the stream is the checkpoint. Without --include it keeps
+the tables the stream was written with (recorded in the stream's metadata).
+If the binlog it needs has been purged from the source, it writes nothing
+and exits with status 5.`
 		cmd.Example = `  tributary resume --source mysql://tributary:secret@127.0.0.1:3306
   tributary resume --config tributary.yaml`
 	}
@@ -107,7 +109,22 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 		return preflightError(failed)
 	}
 
-	store, err := eventlog.Open(ctx, nc, eventlog.Config{Stream: c.Stream, Prefix: c.Prefix, Replicas: c.Replicas, MustExist: resume})
+	if resume {
+		// Continue with the tables the stream was written with, unless
+		// told otherwise: a forgotten --include must not widen the stream.
+		if info, err := eventlog.StreamInfo(ctx, nc, c.Stream); err == nil {
+			if recorded, ok := info.Metadata["include"]; ok && recorded != c.Include {
+				if c.Include == "" {
+					c.Include = recorded
+				} else {
+					log.Warn("include changed: events of newly included tables start here, and those of excluded ones stop", "stream", c.Stream, "was", recorded, "now", c.Include)
+				}
+			}
+		}
+	}
+	store, err := eventlog.Open(ctx, nc, eventlog.Config{Stream: c.Stream, Prefix: c.Prefix, Replicas: c.Replicas, MustExist: resume,
+		// status reads these to count lag over the same tables.
+		Metadata: map[string]string{"source": c.Name, "include": c.Include}})
 	if errors.Is(err, eventlog.ErrNoStream) {
 		return fmt.Errorf("%w: stream %s does not exist at %s, so there is nothing to resume (use tributary start, or check --stream and --nats)", tributary.ErrPreflight, c.Stream, nc.ConnectedUrlRedacted())
 	}

@@ -101,7 +101,7 @@ and the stream's size. Without --source it reports the stream only.`,
 	commonFlags(fs, &c, &configPath)
 	sourceFlags(fs, &c)
 	natsFlags(fs, &c)
-	fs.StringVar(&c.Include, "include", c.Include, "tables counted for lag, as given to start")
+	fs.StringVar(&c.Include, "include", c.Include, "tables counted for lag (default: those of the pipeline writing the stream)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -134,6 +134,9 @@ func collectStatus(ctx context.Context, c *Config) (*Status, error) {
 	info, err := eventlog.StreamInfo(ctx, nc, c.Stream)
 	if err != nil {
 		return nil, err
+	}
+	if c.Include == "" {
+		c.Include = info.Metadata["include"] // as the pipeline writing the stream has it
 	}
 	st.Stream = &streamJSON{Name: info.Stream, Messages: info.Messages, Bytes: info.Bytes, FirstSeq: info.FirstSeq, LastSeq: info.LastSeq, LastTime: info.LastTime}
 	last, found, err := eventlog.ReadLast(ctx, nc, c.Stream)
