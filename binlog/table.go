@@ -69,7 +69,7 @@ type catalog interface {
 	jsonColumns(schema, table string) (map[string]bool, error)
 }
 
-// ErrNoColumnNames means the binlog carries no column names for a table:
+// errNoColumnNames means the binlog carries no column names for a table:
 // binlog_row_metadata is not FULL.
 var errNoColumnNames = fmt.Errorf("the binlog carries no column names (set binlog_row_metadata=FULL on the source)")
 
