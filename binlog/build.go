@@ -142,8 +142,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
 
 // finish closes the body with the transaction-end flag.
-func (p pendingEvent) finish(last bool) tributary.Event {
-	ev := p.Event
+func finish(ev tributary.Event, last bool) tributary.Event {
 	ev.Txn.Last = last
 	if last {
 		ev.Body = append(ev.Body, `,"txlast":true}`...)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 
@@ -237,9 +239,7 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 
 // mariaDBGTIDSetAt is the GTID state at a binlog file and offset, from the
 // server itself (BINLOG_GTID_POS).
-func mariaDBGTIDSetAt(conn interface {
-	Execute(string, ...any) (*mysql.Result, error)
-}, at tributary.Position) (mysql.GTIDSet, error) {
+func mariaDBGTIDSetAt(conn *client.Conn, at tributary.Position) (mysql.GTIDSet, error) {
 	r, err := conn.Execute("SELECT BINLOG_GTID_POS(?, ?)", at.File, at.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("read the GTID position at %s: %w", at.FileOffset(), err)
@@ -254,27 +254,22 @@ func mariaDBGTIDSetAt(conn interface {
 
 // checkNotPurged refuses a file position whose file the source no longer
 // has. GTID positions are checked by the server itself (error 1236).
-func checkNotPurged(conn interface {
-	Execute(string, ...any) (*mysql.Result, error)
-}, srv Server, from tributary.Position) error {
+func checkNotPurged(conn *client.Conn, srv Server, from tributary.Position) error {
 	if from.GTIDSet != "" && srv.GTID {
 		return nil
 	}
-	r, err := conn.Execute("SHOW BINARY LOGS")
+	files, err := BinlogFiles(conn)
 	if err != nil {
-		return fmt.Errorf("list binary logs: %w", err)
+		return err
 	}
-	var first string
-	for i := range r.RowNumber() {
-		f, _ := r.GetString(i, 0)
-		if i == 0 {
-			first = f
-		}
-		if f == from.File {
-			return nil
-		}
+	if slices.Contains(files, from.File) {
+		return nil
 	}
-	return fmt.Errorf("%w: %s is not among the source's binary logs (oldest is %s); %s", tributary.ErrBinlogPurged, from.File, first, purgedHint)
+	oldest := "none"
+	if len(files) > 0 {
+		oldest = files[0]
+	}
+	return fmt.Errorf("%w: %s is not among the source's binary logs (oldest is %s); %s", tributary.ErrBinlogPurged, from.File, oldest, purgedHint)
 }
 
 const purgedHint = "the changes made since are in no binlog any more, so this stream cannot be continued without a gap: start a new stream from the current head (tributary start --stream NEW_NAME) and rebuild consumers from it; keep binlogs longer (binlog_expire_logs_seconds) to avoid this"
@@ -299,9 +294,9 @@ type reader struct {
 	gset    mysql.GTIDSet // executed GTID set; nil without GTIDs
 	gsetStr string        // gset.String(), kept current
 
-	skip   int    // rows of the first transaction still to skip
+	skip   int    // rows of the first transaction to skip
 	skipID string // the id the first transaction must have when skip > 0
-	first  bool   // the first transaction has been seen
+	first  bool   // the first transaction has begun
 
 	tx transaction
 }
@@ -314,13 +309,9 @@ type transaction struct {
 	time       time.Time
 	index      int  // index of the next row
 	handedOn   bool // part of the transaction was already emitted
-	pending    []pendingEvent
-}
-
-// pendingEvent is an event whose body still lacks its closing
-// "txlast" member: it is only known once the next row, or the commit, is.
-type pendingEvent struct {
-	tributary.Event
+	// pending events' bodies still lack their closing "txlast" member:
+	// it is only known once the next row, or the commit, is (finish).
+	pending []tributary.Event
 }
 
 func (r *reader) handle(ctx context.Context, ev *replication.BinlogEvent) error {
@@ -382,6 +373,14 @@ func (r *reader) begin(h *replication.EventHeader, gtid string, standalone bool,
 	r.tx.id = gtid
 	if gtid == "" {
 		r.tx.id = r.tx.begin.FileOffset()
+	}
+	if !r.first {
+		r.first = true
+		if r.skip > 0 && r.skipID != "" && r.tx.id != r.skipID {
+			return fmt.Errorf("%w: expected transaction %s first, found %s at %s", ErrResumeMismatch, r.skipID, r.tx.id, r.tx.begin)
+		}
+	} else {
+		r.skip = 0 // only the first transaction was partly stored
 	}
 	return nil
 }
@@ -504,22 +503,17 @@ func opOf(t replication.EventType) (op byte, step int) {
 func (r *reader) row(t *table, op byte, before, after []any, h *replication.EventHeader) error {
 	idx := r.tx.index
 	r.tx.index++
-	if !r.first && r.skip > 0 {
-		if r.skipID != "" && r.tx.id != r.skipID {
-			return fmt.Errorf("%w: expected transaction %s first, found %s at %s", ErrResumeMismatch, r.skipID, r.tx.id, r.tx.begin)
-		}
-		if idx < r.skip {
-			// Stored by an earlier run: what follows is not the whole
-			// transaction any more.
-			r.tx.handedOn = true
-			return nil
-		}
+	if idx < r.skip {
+		// Stored by an earlier run: what follows is not the whole
+		// transaction any more.
+		r.tx.handedOn = true
+		return nil
 	}
 	ev, err := buildEvent(r.opts, t, &r.tx, idx, op, before, after)
 	if err != nil {
 		return &DecodeError{Table: t.schema + "." + t.name, At: fmt.Sprintf("%s:%d", r.file, h.LogPos), Txn: r.tx.id, Row: idx, Err: err}
 	}
-	r.tx.pending = append(r.tx.pending, pendingEvent{ev})
+	r.tx.pending = append(r.tx.pending, ev)
 	return nil
 }
 
@@ -529,7 +523,7 @@ func (r *reader) flushPart(ctx context.Context) error {
 	n := len(r.tx.pending) - 1
 	events := make([]tributary.Event, n)
 	for i := range n {
-		events[i] = r.tx.pending[i].finish(false)
+		events[i] = finish(r.tx.pending[i], false)
 	}
 	last := r.tx.pending[n]
 	r.tx.pending = append(r.tx.pending[:0:0], last)
@@ -559,14 +553,8 @@ func (r *reader) commit(ctx context.Context, h *replication.EventHeader) error {
 		r.gsetStr = r.gset.String()
 	}
 	end := tributary.Position{File: r.file, Offset: uint64(h.LogPos), GTIDSet: r.gsetStr}
-	if !r.first {
-		r.first = true
-		if r.skip > 0 && r.skipID != "" && tx.id != r.skipID {
-			return fmt.Errorf("%w: expected transaction %s first, found %s at %s", ErrResumeMismatch, r.skipID, tx.id, tx.begin)
-		}
-		if r.skip > tx.index {
-			return fmt.Errorf("%w: %d rows of transaction %s are stored but it has only %d", ErrResumeMismatch, r.skip, tx.id, tx.index)
-		}
+	if r.skip > tx.index {
+		return fmt.Errorf("%w: %d rows of transaction %s are stored but it has only %d", ErrResumeMismatch, r.skip, tx.id, tx.index)
 	}
 	if len(tx.pending) == 0 {
 		return nil
@@ -574,10 +562,10 @@ func (r *reader) commit(ctx context.Context, h *replication.EventHeader) error {
 	n := len(tx.pending)
 	events := make([]tributary.Event, n)
 	for i := range n - 1 {
-		events[i] = tx.pending[i].finish(false)
+		events[i] = finish(tx.pending[i], false)
 	}
 	tx.pending[n-1].Txn.End = end
-	events[n-1] = tx.pending[n-1].finish(true)
+	events[n-1] = finish(tx.pending[n-1], true)
 	tx.pending = tx.pending[:0]
 	return r.emit(ctx, tributary.Batch{Events: events, Whole: !tx.handedOn})
 }

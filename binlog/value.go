@@ -47,17 +47,14 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 			return appendTimestamp(dst, s), nil
 		}
 	case kindText:
-		b, ok := rawBytes(v)
-		if !ok {
-			break
+		// go-mysql gives VARCHAR/CHAR as string and TEXT as []byte: write
+		// either as it is, without converting it.
+		switch t := v.(type) {
+		case string:
+			return appendText(dst, c, t)
+		case []byte:
+			return appendText(dst, c, t)
 		}
-		if c.charset == charsetLatin1 {
-			return appendString(dst, latin1ToUTF8(b)), nil
-		}
-		if !utf8.Valid(b) {
-			return dst, fmt.Errorf("text column holds bytes that are not valid UTF-8")
-		}
-		return appendString(dst, string(b)), nil
 	case kindBinary, kindGeometry:
 		if b, ok := rawBytes(v); ok {
 			return appendBase64(dst, b), nil
@@ -110,6 +107,23 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 		return append(dst, b...), nil
 	}
 	return dst, fmt.Errorf("unexpected %T value for a column of kind %d", v, c.kind)
+}
+
+func appendText[T string | []byte](dst []byte, c *column, s T) ([]byte, error) {
+	if c.charset == charsetLatin1 {
+		return appendString(dst, latin1ToUTF8(s)), nil
+	}
+	var valid bool
+	switch t := any(s).(type) {
+	case string:
+		valid = utf8.ValidString(t)
+	case []byte:
+		valid = utf8.Valid(t)
+	}
+	if !valid {
+		return dst, fmt.Errorf("text column holds bytes that are not valid UTF-8")
+	}
+	return appendString(dst, s), nil
 }
 
 // padFraction gives a TIME(n) value its n fractional digits.
@@ -182,7 +196,7 @@ func appendBase64(dst []byte, b []byte) []byte {
 }
 
 // appendString appends s as a JSON string. s must be valid UTF-8.
-func appendString(dst []byte, s string) []byte {
+func appendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -218,9 +232,10 @@ var cp1252High = [32]rune{
 	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 }
 
-func latin1ToUTF8(b []byte) string {
+func latin1ToUTF8[T string | []byte](b T) string {
 	out := make([]byte, 0, len(b)+len(b)/4)
-	for _, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case c < 0x80:
 			out = append(out, c)
