@@ -84,7 +84,10 @@ type Store struct {
 	group []tributary.Event
 
 	queue chan pendingAck
-	drops atomic.Uint64 // connection losses so far
+	// lost is closed when the NATS connection drops, then replaced: an
+	// acknowledgement cannot arrive over a connection lost after the
+	// publish.
+	lost atomic.Pointer[chan struct{}]
 
 	// inFlight counts messages sent but not yet acknowledged (an atomic
 	// batch of n messages counts n until its one acknowledgement).
@@ -99,10 +102,10 @@ type Store struct {
 }
 
 type pendingAck struct {
-	fut   jetstream.PubAckFuture
-	want  uint64 // the sequence the acknowledgement must carry
-	n     int    // messages it covers
-	drops uint64 // connection losses when it was sent
+	fut  jetstream.PubAckFuture
+	want uint64          // the sequence the acknowledgement must carry
+	n    int             // messages it covers
+	lost <-chan struct{} // closed if the connection it was sent on drops
 }
 
 // ErrConnectionLost means the NATS connection dropped while appends were
@@ -144,9 +147,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.queue = make(chan pendingAck, cfg.MaxInFlight)
 	s.done = make(chan struct{})
 	s.flowCond = sync.NewCond(&s.flowMu)
-	// An acknowledgement cannot arrive over a connection that was lost
-	// after the publish: fail it at once rather than after AckTimeout.
-	status := nc.StatusChanged(nats.DISCONNECTED, nats.CLOSED)
+	// Fail acknowledgements pending on a lost connection at once, rather
+	// than after AckTimeout.
+	lost := make(chan struct{})
+	s.lost.Store(&lost)
+	// With reconnects on, a dropped connection shows as RECONNECTING.
+	status := nc.StatusChanged(nats.RECONNECTING, nats.DISCONNECTED, nats.CLOSED)
 	go func() {
 		for {
 			select {
@@ -154,7 +160,8 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 				nc.RemoveStatusListener(status)
 				return
 			case <-status:
-				s.drops.Add(1)
+				next := make(chan struct{})
+				close(*s.lost.Swap(&next))
 			}
 		}
 	}()
@@ -346,25 +353,16 @@ type LastEvent struct {
 	Body   []byte
 }
 
-// ReadLast reads the newest event of a stream; found is false if the stream
-// is empty.
-func ReadLast(ctx context.Context, nc *nats.Conn, stream string) (LastEvent, bool, error) {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return LastEvent{}, false, fmt.Errorf("open JetStream: %w", err)
-	}
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		return LastEvent{}, false, fmt.Errorf("look up stream %s: %w", stream, err)
-	}
-	return lastEvent(ctx, st)
-}
-
 func lastEvent(ctx context.Context, st jetstream.Stream) (LastEvent, bool, error) {
 	info, err := st.Info(ctx)
 	if err != nil {
 		return LastEvent{}, false, fmt.Errorf("read stream info: %w", err)
 	}
+	return lastEventOf(ctx, st, info)
+}
+
+// lastEventOf reads the newest event of a stream whose info is at hand.
+func lastEventOf(ctx context.Context, st jetstream.Stream, info *jetstream.StreamInfo) (LastEvent, bool, error) {
 	name := info.Config.Name
 	last := LastEvent{Seq: info.State.LastSeq}
 	if info.State.Msgs == 0 {
@@ -491,7 +489,7 @@ func (s *Store) publishAsync(ctx context.Context, msg *nats.Msg, want uint64, n 
 	// The queue holds at most MaxInFlight acknowledgements and acquire
 	// bounds messages to as many, so this send does not block for long.
 	select {
-	case s.queue <- pendingAck{fut: fut, want: want, n: n, drops: s.drops.Load()}:
+	case s.queue <- pendingAck{fut: fut, want: want, n: n, lost: *s.lost.Load()}:
 		return nil
 	case <-ctx.Done():
 		s.pending.Done()
@@ -536,24 +534,17 @@ func (s *Store) ackLoop() {
 
 func (s *Store) check(p pendingAck) {
 	var err error
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-wait:
-	for {
-		select {
+	select {
+	case ack := <-p.fut.Ok():
+		err = checkAck(ack, p.want)
+	case e := <-p.fut.Err():
+		err = classifyPublishError(p.want, p.n, e)
+	case <-p.lost:
+		select { // an acknowledgement that made it before the loss counts
 		case ack := <-p.fut.Ok():
-			if ack.Sequence != p.want {
-				err = fmt.Errorf("append: stored at stream sequence %d, expected %d: %w", ack.Sequence, p.want, tributary.ErrConflict)
-			}
-			break wait
-		case e := <-p.fut.Err():
-			err = classifyPublishError(p.want, p.n, e)
-			break wait
-		case <-tick.C:
-			if s.drops.Load() != p.drops {
-				err = fmt.Errorf("append at stream sequence %d: %w before the acknowledgement", p.want-uint64(p.n)+1, ErrConnectionLost)
-				break wait
-			}
+			err = checkAck(ack, p.want)
+		default:
+			err = fmt.Errorf("append at stream sequence %d: %w before the acknowledgement", p.want-uint64(p.n)+1, ErrConnectionLost)
 		}
 	}
 	if err == nil {
@@ -564,6 +555,13 @@ wait:
 		s.err = err
 	}
 	s.mu.Unlock()
+}
+
+func checkAck(ack *jetstream.PubAck, want uint64) error {
+	if ack.Sequence != want {
+		return fmt.Errorf("append: stored at stream sequence %d, expected %d: %w", ack.Sequence, want, tributary.ErrConflict)
+	}
+	return nil
 }
 
 func classifyPublishError(want uint64, n int, err error) error {

@@ -20,6 +20,12 @@ import (
 // loopback port.
 func startServer(t *testing.T) *nats.Conn {
 	t.Helper()
+	_, nc := startServerProcess(t)
+	return nc
+}
+
+func startServerProcess(t *testing.T) (*server.Server, *nats.Conn) {
+	t.Helper()
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
 		StoreDir: t.TempDir(), NoLog: true, NoSigs: true, SyncAlways: true})
 	if err != nil {
@@ -35,7 +41,7 @@ func startServer(t *testing.T) *nats.Conn {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(nc.Close)
-	return nc
+	return srv, nc
 }
 
 func testEvents(txn string, n int, whole bool) tributary.Batch {
@@ -116,16 +122,9 @@ func TestAtomicBatchHeaders(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, _ := jetstream.New(nc)
-	st, _ := js.Stream(ctx, "EV")
-	var got []string
-	for seq := uint64(1); seq <= 7; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, m.Header.Get(headerBatchSeq)+"/"+m.Header.Get(jetstream.ExpectedLastSeqHeader))
-	}
+	got := storedHeaders(t, nc, 7, func(h nats.Header) string {
+		return h.Get(headerBatchSeq) + "/" + h.Get(jetstream.ExpectedLastSeqHeader)
+	})
 	// Stored messages keep their headers: batch sequence, and the expected
 	// last sequence on the first of a batch and on every single message.
 	want := []string{"1/0", "2/", "3/", "/3", "/4", "/5", "/6"}
@@ -295,25 +294,88 @@ func TestGroupedTransactions(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, _ := jetstream.New(nc)
-	st, _ := js.Stream(ctx, "EV")
-	var got []string
 	batchOf := map[string]string{}
-	for seq := uint64(1); seq <= 7; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := m.Header.Get(headerBatchID)
+	got := storedHeaders(t, nc, 7, func(h nats.Header) string {
+		id := h.Get(headerBatchID)
 		if _, ok := batchOf[id]; !ok {
 			batchOf[id] = fmt.Sprintf("b%d", len(batchOf)+1)
 		}
-		got = append(got, m.Header.Get(HeaderTxn)+"@"+batchOf[id]+"/"+m.Header.Get(headerBatchSeq))
-	}
+		return h.Get(HeaderTxn) + "@" + batchOf[id] + "/" + h.Get(headerBatchSeq)
+	})
 	// 2+2 fit in 5; the third transaction would not, so it starts a new
 	// batch with the fourth.
 	want := []string{"0-1-10@b1/1", "0-1-10@b1/2", "0-1-11@b1/3", "0-1-11@b1/4", "0-1-12@b2/1", "0-1-12@b2/2", "0-1-13@b2/3"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("txn@batch/seq (-want +got):\n%s", diff)
 	}
+}
+
+// fakeAck is an acknowledgement that arrives only if the test sends it.
+type fakeAck struct {
+	ok  chan *jetstream.PubAck
+	err chan error
+}
+
+func (f fakeAck) Ok() <-chan *jetstream.PubAck { return f.ok }
+func (f fakeAck) Err() <-chan error            { return f.err }
+func (f fakeAck) Msg() *nats.Msg               { return nil }
+
+// An acknowledgement pending when the connection drops fails at once with
+// ErrConnectionLost; one that arrived before the loss still counts.
+func TestCheckFailsOnLostConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		arrived bool
+		want    error
+	}{
+		{"pending", false, ErrConnectionLost},
+		{"arrived before the loss", true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Store{}
+			ack := fakeAck{ok: make(chan *jetstream.PubAck, 1), err: make(chan error)}
+			if tc.arrived {
+				ack.ok <- &jetstream.PubAck{Sequence: 7}
+			}
+			lost := make(chan struct{})
+			close(lost)
+			s.check(pendingAck{fut: ack, want: 7, n: 1, lost: lost})
+			if err := s.failure(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("failure after check = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// The store learns of a dropped connection from nats.go's status events.
+func TestLostSignalledOnDisconnect(t *testing.T) {
+	srv, nc := startServerProcess(t)
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc"})
+	lost := *s.lost.Load()
+	srv.Shutdown()
+	select {
+	case <-lost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the store's lost channel was not closed within 10s of the server shutting down")
+	}
+}
+
+// storedHeaders describes the headers of stream EV's messages 1..n.
+func storedHeaders(t *testing.T, nc *nats.Conn, n uint64, describe func(nats.Header) string) []string {
+	t.Helper()
+	ctx := context.Background()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, "EV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for seq := uint64(1); seq <= n; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
+		out = append(out, describe(m.Header))
+	}
+	return out
 }
