@@ -110,17 +110,40 @@ type Info struct {
 	FirstSeq uint64
 	LastSeq  uint64
 	LastTime time.Time
+	Last     *LastEvent // StreamStatus only; nil for an empty stream
 }
 
-// StreamInfo reads a stream's state.
+// StreamInfo reads a stream's state and metadata.
 func StreamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, error) {
+	info, _, err := streamInfo(ctx, nc, stream)
+	return info, err
+}
+
+// StreamStatus is StreamInfo with the newest event (Info.Last), from one
+// look-up of the stream.
+func StreamStatus(ctx context.Context, nc *nats.Conn, stream string) (Info, error) {
+	info, st, err := streamInfo(ctx, nc, stream)
+	if err != nil {
+		return Info{}, err
+	}
+	last, found, err := lastEventOf(ctx, st, st.CachedInfo())
+	if err != nil {
+		return Info{}, err
+	}
+	if found {
+		info.Last = &last
+	}
+	return info, nil
+}
+
+func streamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, jetstream.Stream, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return Info{}, fmt.Errorf("open JetStream: %w", err)
+		return Info{}, nil, fmt.Errorf("open JetStream: %w", err)
 	}
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
-		return Info{}, fmt.Errorf("look up stream %s: %w", stream, err)
+		return Info{}, nil, fmt.Errorf("look up stream %s: %w", stream, err)
 	}
 	si := st.CachedInfo()
 	md := map[string]string{}
@@ -130,5 +153,5 @@ func StreamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, error)
 		}
 	}
 	return Info{Stream: stream, Metadata: md, Messages: si.State.Msgs, Bytes: si.State.Bytes, FirstSeq: si.State.FirstSeq,
-		LastSeq: si.State.LastSeq, LastTime: si.State.LastTime}, nil
+		LastSeq: si.State.LastSeq, LastTime: si.State.LastTime}, st, nil
 }

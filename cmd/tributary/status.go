@@ -131,7 +131,7 @@ func collectStatus(ctx context.Context, c *Config) (*Status, error) {
 		return nil, err
 	}
 	defer nc.Close()
-	info, err := eventlog.StreamInfo(ctx, nc, c.Stream)
+	info, err := eventlog.StreamStatus(ctx, nc, c.Stream)
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +139,10 @@ func collectStatus(ctx context.Context, c *Config) (*Status, error) {
 		c.Include = info.Metadata["include"] // as the pipeline writing the stream has it
 	}
 	st.Stream = &streamJSON{Name: info.Stream, Messages: info.Messages, Bytes: info.Bytes, FirstSeq: info.FirstSeq, LastSeq: info.LastSeq, LastTime: info.LastTime}
-	last, found, err := eventlog.ReadLast(ctx, nc, c.Stream)
-	if err != nil {
-		return nil, err
-	}
 	var start binlog.Start
+	found := info.Last != nil
 	if found {
+		last := info.Last
 		var body struct {
 			ID   string    `json:"id"`
 			Time time.Time `json:"time"`
