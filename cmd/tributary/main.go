@@ -26,7 +26,14 @@ const (
 )
 
 func main() {
+	os.Exit(run())
+}
+
+// run is main but for the exit status, so that deferred work (the CPU
+// profile) is done before the process exits.
+func run() int {
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
@@ -40,32 +47,21 @@ func main() {
 	// TRIBUTARY_CPUPROFILE=FILE writes a CPU profile of the whole run, for
 	// go tool pprof (see README, Development).
 	if path := os.Getenv("TRIBUTARY_CPUPROFILE"); path != "" {
-		if stop, err := startCPUProfile(path); err != nil {
+		stop, err := startCPUProfile(path)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "tributary: "+err.Error())
-		} else {
-			defer stop()
+			return exitError
 		}
+		defer stop()
 	}
-	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
-	cancel()
-	if err != nil {
+	if err := newRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "tributary: "+err.Error())
-		exit(exitCode(err))
+		return exitCode(err)
 	}
+	return 0
 }
 
-// exit runs deferred work registered with atExit (the CPU profile) first.
-var atExit []func()
-
-func exit(code int) {
-	for _, f := range atExit {
-		f()
-	}
-	os.Exit(code)
-}
-
-func startCPUProfile(path string) (func(), error) {
+func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("cpu profile: %w", err)
@@ -74,9 +70,7 @@ func startCPUProfile(path string) (func(), error) {
 		f.Close()
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
-	stop := func() { pprof.StopCPUProfile(); f.Close() }
-	atExit = append(atExit, stop)
-	return stop, nil
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func exitCode(err error) int {
