@@ -74,8 +74,11 @@ func main() {
 			e2e = measure("(c) tributary end to end, fsync "+mode, func() result { return tributaryRun(ns.url, from, n) })
 		}
 		ns.stop()
-		limit := min(decode.median, pub.median)
-		report = append(report, fmt.Sprintf("| %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.0f MiB |", mode, decode.median, pub.median, dedup.median, e2e.median, e2e.median/limit, e2e.rssMiB))
+		ratio := "—" // (c)/min(a,b) needs all three
+		if decode.median > 0 && pub.median > 0 && e2e.median > 0 {
+			ratio = fmt.Sprintf("%.2f", e2e.median/min(decode.median, pub.median))
+		}
+		report = append(report, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %.0f MiB |", mode, figure(decode), figure(pub), figure(dedup), figure(e2e), ratio, e2e.rssMiB))
 	}
 	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (c) tributary ev/s | (c)/min(a,b) | tributary peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|")
@@ -107,6 +110,14 @@ func measure(name string, run func() result) summary {
 	s := summary{median: rates[len(rates)/2], rssMiB: rss}
 	fmt.Printf("%s: median %.0f/s (runs %v)\n", name, s.median, rounded(rates))
 	return s
+}
+
+// figure is a median for the report table; "—" for a series not run.
+func figure(s summary) string {
+	if s.median == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", s.median)
 }
 
 func rounded(xs []float64) []int {
