@@ -27,6 +27,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 )
 
 var (
@@ -39,7 +40,7 @@ var (
 	txnRows    = flag.Int("txn-rows", 100, "row changes per transaction")
 	generateOK = flag.Bool("generate", true, "generate the workload (false: reuse the binlog range in work/range)")
 	modes      = flag.String("modes", "always,interval", "server fsync modes to measure")
-	series     = flag.String("series", "a,b,b',c", "measurements to run: a (decode), b (publish), b' (publish with Msg-Id), c (tributary)")
+	series     = flag.String("series", "a,b,b',b+,c", "measurements to run: a (decode), b (publish), b' (publish with Msg-Id), b+ (publish in atomic batches), c (tributary)")
 )
 
 func want(s string) bool { return slices.Contains(strings.Split(*series, ","), s) }
@@ -63,25 +64,25 @@ func main() {
 	report := []string{}
 	for _, mode := range strings.Split(*modes, ",") {
 		ns := startNATS(mode)
-		var pub, dedup, e2e summary
+		var pub, dedup, batched, e2e summary
 		if want("b") {
-			pub = measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n, false) })
+			pub = measure("(b) JetStream async publish, fsync "+mode, func() result { return publishRun(ns.url, n, publishPlain) })
 		}
 		if want("b'") {
-			dedup = measure("(b') the same with Nats-Msg-Id dedup, fsync "+mode, func() result { return publishRun(ns.url, n, true) })
+			dedup = measure("(b') the same with Nats-Msg-Id dedup, fsync "+mode, func() result { return publishRun(ns.url, n, publishMsgID) })
+		}
+		if want("b+") {
+			batched = measure("(b+) the same in atomic batches of 1,000, fsync "+mode, func() result { return publishRun(ns.url, n, publishAtomic) })
 		}
 		if want("c") {
 			e2e = measure("(c) tributary end to end, fsync "+mode, func() result { return tributaryRun(ns.url, from, n) })
 		}
 		ns.stop()
-		ratio := "—" // (c)/min(a,b) needs all three
-		if decode.median > 0 && pub.median > 0 && e2e.median > 0 {
-			ratio = fmt.Sprintf("%.2f", e2e.median/min(decode.median, pub.median))
-		}
-		report = append(report, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %.0f MiB |", mode, figure(decode), figure(pub), figure(dedup), figure(e2e), ratio, e2e.rssMiB))
+		report = append(report, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f MiB |", mode, figure(decode), figure(pub), figure(dedup), figure(batched),
+			figure(e2e), ratio(e2e, decode, pub), ratio(e2e, decode, batched), e2e.rssMiB))
 	}
-	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (c) tributary ev/s | (c)/min(a,b) | tributary peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (b+) atomic batches msg/s | (c) tributary ev/s | (c)/min(a,b) | (c)/min(a,b+) | tributary peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, r := range report {
 		fmt.Println(r)
 	}
@@ -110,6 +111,14 @@ func measure(name string, run func() result) summary {
 	s := summary{median: rates[len(rates)/2], rssMiB: rss}
 	fmt.Printf("%s: median %.0f/s (runs %v)\n", name, s.median, rounded(rates))
 	return s
+}
+
+// ratio is c/min(a,b), or "—" unless all three were run.
+func ratio(c, a, b summary) string {
+	if c.median == 0 || a.median == 0 || b.median == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", c.median/min(a.median, b.median))
 }
 
 // figure is a median for the report table; "—" for a series not run.
@@ -283,10 +292,23 @@ func (p *natsProc) stop() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() }
 
 var streamN int
 
+// How publishRun publishes.
+type publishMode int
+
+const (
+	publishPlain  publishMode = iota // each message fenced, as tributary appends a large transaction
+	publishMsgID                     // the same with a Nats-Msg-Id for the duplicate window
+	publishAtomic                    // atomic batches of 1,000, as tributary appends small transactions
+)
+
+// atomicBatch is the batch size of publishAtomic: the server's default
+// limit, which tributary fills with whole transactions.
+const atomicBatch = 1000
+
 // publishRun publishes n messages of an event's size with tributary's
 // headers into a stream configured as tributary configures it, async with
 // the same in-flight bound, and waits for every acknowledgement.
-func publishRun(url string, n int, msgID bool) result {
+func publishRun(url string, n int, mode publishMode) result {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		log.Fatal(err)
@@ -311,25 +333,77 @@ func publishRun(url string, n int, msgID bool) result {
 	}
 	ins, upd, del := event("created", "c", "null", row("placed", 0)), event("updated", "u", row("placed", 0), row("paid", 1)), event("deleted", "d", row("paid", 1), "null")
 	bodies := [10][]byte{ins, ins, ins, ins, ins, ins, upd, upd, upd, del}
-	began := time.Now()
-	var last jetstream.PubAckFuture
-	for i := range n {
+	message := func(i int) *nats.Msg {
 		m := &nats.Msg{Subject: fmt.Sprintf("%s.bench.orders.%d", name, i), Data: bodies[i%10], Header: nats.Header{
 			"Content-Type": {"application/cloudevents+json; charset=utf-8"}, "Tributary-Source": {"bench"}, "Tributary-Txn": {"0-1-123456"},
 			"Tributary-Gtid": {"0-1-123456"}, "Tributary-Begin": {"binlog.000001:123456789"}, "Tributary-Begin-Gtid-Set": {"0-1-123455"},
-			"Tributary-Index": {"42"}, jetstream.ExpectedLastSeqHeader: {strconv.Itoa(i)}}}
-		if msgID {
+			"Tributary-Index": {strconv.Itoa(i % *txnRows)}}}
+		if i%*txnRows == *txnRows-1 { // the transaction's last row
+			m.Header["Tributary-Last"] = []string{"true"}
+			m.Header["Tributary-End"] = []string{"binlog.000001:123498765"}
+			m.Header["Tributary-End-Gtid-Set"] = []string{"0-1-123456"}
+		}
+		return m
+	}
+	wait := func(f jetstream.PubAckFuture) {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			log.Fatal(err)
+		}
+	}
+	began := time.Now()
+	if mode == publishAtomic {
+		// Acknowledgements in order, at most 4,096 messages unacknowledged,
+		// as tributary's Store does it.
+		acks := make(chan jetstream.PubAckFuture, 4096/atomicBatch)
+		done := make(chan struct{})
+		go func() {
+			for f := range acks {
+				wait(f)
+			}
+			close(done)
+		}()
+		for first := 0; first < n; first += atomicBatch {
+			id := nuid.Next()
+			size := min(atomicBatch, n-first)
+			for j := range size {
+				m := message(first + j)
+				m.Header["Nats-Batch-Id"] = []string{id}
+				m.Header["Nats-Batch-Sequence"] = []string{strconv.Itoa(j + 1)}
+				if j == 0 {
+					m.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.Itoa(first)}
+				}
+				if j < size-1 {
+					if err := nc.PublishMsg(m); err != nil {
+						log.Fatal(err)
+					}
+					continue
+				}
+				m.Header["Nats-Batch-Commit"] = []string{"1"}
+				f, err := js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute))
+				if err != nil {
+					log.Fatal(err)
+				}
+				acks <- f
+			}
+		}
+		close(acks)
+		<-done
+		return result{rate: float64(n) / time.Since(began).Seconds()}
+	}
+	var last jetstream.PubAckFuture
+	for i := range n {
+		m := message(i)
+		m.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.Itoa(i)}
+		if mode == publishMsgID {
 			m.Header[jetstream.MsgIDHeader] = []string{"bench:0-1-" + strconv.Itoa(i/100) + ":" + strconv.Itoa(i%100)}
 		}
 		if last, err = js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
 			log.Fatal(err)
 		}
 	}
-	select {
-	case <-last.Ok():
-	case err := <-last.Err():
-		log.Fatal(err)
-	}
+	wait(last)
 	<-js.PublishAsyncComplete()
 	return result{rate: float64(n) / time.Since(began).Seconds()}
 }
