@@ -1,6 +1,7 @@
 package binlog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -69,12 +70,28 @@ func buildEvent(o *Options, t *table, tx *transaction, idx int, op byte, before,
 	}
 	b = append(b, `},"before":`...)
 	var err error
-	if b, err = appendRow(b, t, before); err != nil {
+	var nullsBefore, nullsAfter []string
+	if b, err = appendRow(b, t, before, &nullsBefore); err != nil {
 		return tributary.Event{}, err
 	}
 	b = append(b, `,"after":`...)
-	if b, err = appendRow(b, t, after); err != nil {
+	if b, err = appendRow(b, t, after, &nullsAfter); err != nil {
 		return tributary.Event{}, err
+	}
+	if nullsBefore != nil || nullsAfter != nil {
+		// A JSON document that is the literal null reads as null, like SQL
+		// NULL: name those columns, so that the two stay apart.
+		b = append(b, `,"jsonnull":{`...)
+		if nullsBefore != nil {
+			b = appendNames(append(b, `"before":`...), nullsBefore)
+		}
+		if nullsAfter != nil {
+			if nullsBefore != nil {
+				b = append(b, ',')
+			}
+			b = appendNames(append(b, `"after":`...), nullsAfter)
+		}
+		b = append(b, '}')
 	}
 	b = append(b, '}')
 
@@ -93,7 +110,20 @@ func buildEvent(o *Options, t *table, tx *transaction, idx int, op byte, before,
 	}, nil
 }
 
-func appendRow(b []byte, t *table, row []any) ([]byte, error) {
+func appendNames(b []byte, names []string) []byte {
+	b = append(b, '[')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, n)
+	}
+	return append(b, ']')
+}
+
+// appendRow appends a row image, and adds to jsonNulls the JSON columns
+// whose document is the JSON literal null.
+func appendRow(b []byte, t *table, row []any, jsonNulls *[]string) ([]byte, error) {
 	if row == nil {
 		return append(b, "null"...), nil
 	}
@@ -109,8 +139,12 @@ func appendRow(b []byte, t *table, row []any) ([]byte, error) {
 			v = row[i]
 		}
 		var err error
+		at := len(b)
 		if b, err = appendValue(b, c, v); err != nil {
 			return b, columnError(c, err)
+		}
+		if c.kind == kindJSON && v != nil && string(bytes.TrimSpace(b[at:])) == "null" {
+			*jsonNulls = append(*jsonNulls, c.name)
 		}
 	}
 	return append(b, '}'), nil

@@ -17,10 +17,10 @@ type tableCatalog interface {
 // information_schema. It reads the definition as it is now, so it is only
 // asked about tables when their TableMapEvent changes shape.
 type sqlCatalog struct {
-	conn       *client.Conn
-	mariadb    bool
-	charsets   map[uint64]string
-	jsonByName map[string]map[string]bool
+	conn     *client.Conn
+	mariadb  bool
+	charsets map[uint64]string
+	special  map[string]map[string]kind
 }
 
 func newSQLCatalog(conn *client.Conn, srv Server) (*sqlCatalog, error) {
@@ -28,7 +28,7 @@ func newSQLCatalog(conn *client.Conn, srv Server) (*sqlCatalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read collations: %w", err)
 	}
-	c := &sqlCatalog{conn: conn, mariadb: srv.Flavor == FlavorMariaDB, charsets: make(map[uint64]string, r.RowNumber()), jsonByName: map[string]map[string]bool{}}
+	c := &sqlCatalog{conn: conn, mariadb: srv.Flavor == FlavorMariaDB, charsets: make(map[uint64]string, r.RowNumber()), special: map[string]map[string]kind{}}
 	for i := range r.RowNumber() {
 		id, _ := r.GetUint(i, 0)
 		cs, _ := r.GetString(i, 1)
@@ -42,34 +42,46 @@ func (c *sqlCatalog) charsetOf(collation uint64) (string, bool) {
 	return cs, ok
 }
 
-// jsonColumns finds MariaDB JSON columns: LONGTEXT with a column-level
-// CHECK (json_valid(`col`)) constraint, which MariaDB adds for JSON.
-func (c *sqlCatalog) jsonColumns(schema, table string) (map[string]bool, error) {
+// specialColumns finds the MariaDB columns whose binlog type does not say
+// what they hold: JSON (LONGTEXT with a column-level CHECK
+// (json_valid(`col`)), which MariaDB adds for JSON), UUID, INET4 and INET6
+// (fixed-length binary strings on the wire).
+func (c *sqlCatalog) specialColumns(schema, table string) (map[string]kind, error) {
 	if !c.mariadb {
-		return nil, nil // MySQL's JSON has a binlog type of its own
+		return nil, nil // MySQL's JSON has a binlog type of its own; MySQL has no UUID or INET types
 	}
 	k := schema + "\x00" + table
-	if cols, ok := c.jsonByName[k]; ok {
+	if cols, ok := c.special[k]; ok {
 		return cols, nil
 	}
+	cols := map[string]kind{}
 	r, err := c.conn.Execute(`SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
 		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, table)
 	if err != nil {
 		return nil, fmt.Errorf("read JSON columns of %s.%s: %w", schema, table, err)
 	}
-	cols := map[string]bool{}
 	for i := range r.RowNumber() {
 		name, _ := r.GetString(i, 0)
 		clause, _ := r.GetString(i, 1)
 		if strings.EqualFold(strings.ReplaceAll(clause, " ", ""), "json_valid(`"+name+"`)") {
-			cols[name] = true
+			cols[name] = kindJSON
 		}
 	}
-	c.jsonByName[k] = cols
+	r, err = c.conn.Execute(`SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND DATA_TYPE IN ('uuid', 'inet4', 'inet6')`, schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("read column types of %s.%s: %w", schema, table, err)
+	}
+	for i := range r.RowNumber() {
+		name, _ := r.GetString(i, 0)
+		typ, _ := r.GetString(i, 1)
+		cols[name] = map[string]kind{"uuid": kindUUID, "inet4": kindInet4, "inet6": kindInet6}[strings.ToLower(typ)]
+	}
+	c.special[k] = cols
 	return cols, nil
 }
 
 // forget drops what is known of table definitions, after DDL.
 func (c *sqlCatalog) forget() {
-	clear(c.jsonByName)
+	clear(c.special)
 }

@@ -41,7 +41,11 @@ func keyString(c *column, v any) (string, error) {
 		}
 	case kindBinary:
 		if b, ok := rawBytes(v); ok {
-			return string(b), nil
+			return string(padded(c, b)), nil
+		}
+	case kindUUID, kindInet4, kindInet6:
+		if b, ok := rawBytes(v); ok {
+			return string(appendSpecial(nil, c.kind, padded(c, b))), nil
 		}
 	case kindEnum:
 		if i, ok := v.(int64); ok && i > 0 && int(i) <= len(c.labels) {

@@ -25,8 +25,8 @@ func (fakeCatalog) charsetOf(c uint64) (string, bool) {
 	cs, ok := map[uint64]string{45: "utf8mb4", 8: "latin1", 63: "binary"}[c]
 	return cs, ok
 }
-func (fakeCatalog) jsonColumns(string, string) (map[string]bool, error) { return nil, nil }
-func (fakeCatalog) forget()                                             {}
+func (fakeCatalog) specialColumns(string, string) (map[string]kind, error) { return nil, nil }
+func (fakeCatalog) forget()                                                {}
 
 const testUUID = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -26,6 +27,9 @@ const (
 	kindBit                   // JSON number
 	kindJSON                  // embedded JSON
 	kindGeometry              // base64 of MySQL's internal WKB form
+	kindUUID                  // MariaDB UUID: its RFC 4122 text
+	kindInet4                 // MariaDB INET4: dotted quad
+	kindInet6                 // MariaDB INET6: its text as MariaDB writes it
 )
 
 // charset of a text column, reduced to what the encoder needs to know.
@@ -44,6 +48,10 @@ type column struct {
 	charset charset
 	labels  []string // ENUM and SET labels, in definition order
 	frac    int      // TIME(n): fractional digits go-mysql drops when they are zero
+	// width is the byte length of a BINARY(n) column (and of the types
+	// stored like one): the binlog drops trailing zero bytes, the value has
+	// them.
+	width int
 }
 
 // table is what the encoder needs of one table, derived from a TableMapEvent.
@@ -63,10 +71,11 @@ type table struct {
 }
 
 // catalog knows what the binlog does not say: which collation ids belong to
-// which charset, and which MariaDB LONGTEXT columns are JSON.
+// which charset, and which MariaDB columns are JSON, UUID, INET4 or INET6
+// (kindJSON, kindUUID, kindInet4, kindInet6 by column name).
 type catalog interface {
 	charsetOf(collation uint64) (string, bool)
-	jsonColumns(schema, table string) (map[string]bool, error)
+	specialColumns(schema, table string) (map[string]kind, error)
 }
 
 // errNoColumnNames means the binlog carries no column names for a table:
@@ -89,18 +98,40 @@ func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table
 	collations := tm.CollationMap()
 	enumLabels := tm.EnumStrValueMap()
 	setLabels := tm.SetStrValueMap()
-	var jsonCols map[string]bool
+	labelCollations := tm.EnumSetCollationMap()
+	var special map[string]kind
+	specialKind := func(name string) (kind, bool, error) {
+		if cat == nil {
+			return 0, false, nil
+		}
+		if special == nil {
+			var err error
+			if special, err = cat.specialColumns(t.schema, t.name); err != nil {
+				return 0, false, err
+			}
+			if special == nil {
+				special = map[string]kind{}
+			}
+		}
+		k, ok := special[name]
+		return k, ok, nil
+	}
 	t.columns = make([]column, tm.ColumnCount)
 	for i := range t.columns {
 		c := &t.columns[i]
 		c.name = names[i]
 		c.quoted = append(appendString(nil, c.name), ':')
 		switch {
-		case tm.IsEnumColumn(i):
+		case tm.IsEnumColumn(i), tm.IsSetColumn(i):
 			c.kind, c.labels = kindEnum, enumLabels[i]
-			continue
-		case tm.IsSetColumn(i):
-			c.kind, c.labels = kindSet, setLabels[i]
+			if tm.IsSetColumn(i) {
+				c.kind, c.labels = kindSet, setLabels[i]
+			}
+			labels, err := labelsUTF8(cat, labelCollations, i, c.labels)
+			if err != nil {
+				return nil, fmt.Errorf("table %s.%s column %s: %w", t.schema, t.name, c.name, err)
+			}
+			c.labels = labels
 			continue
 		case tm.IsGeometryColumn(i):
 			c.kind = kindGeometry
@@ -143,19 +174,29 @@ func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table
 			c.kind = kindText
 			if cs == charsetBinary {
 				c.kind = kindBinary
+				if tm.ColumnType[i] == mysql.MYSQL_TYPE_STRING {
+					c.width = stringWidth(tm.ColumnMeta[i])
+					// MariaDB's UUID, INET4 and INET6 travel as BINARY(16),
+					// BINARY(4) and BINARY(16): only the table definition
+					// tells them apart.
+					k, ok, err := specialKind(c.name)
+					if err != nil {
+						return nil, err
+					}
+					if ok && (k == kindUUID || k == kindInet6) && c.width == 16 || ok && k == kindInet4 && c.width == 4 {
+						c.kind = k
+					}
+				}
 				continue
 			}
 			// MariaDB's JSON is LONGTEXT with a json_valid CHECK: only the
 			// table definition can tell it from text.
-			if tm.ColumnType[i] == mysql.MYSQL_TYPE_BLOB && cat != nil {
-				if jsonCols == nil {
-					cols, err := cat.jsonColumns(t.schema, t.name)
-					if err != nil {
-						return nil, err
-					}
-					jsonCols = cols
+			if tm.ColumnType[i] == mysql.MYSQL_TYPE_BLOB {
+				k, ok, err := specialKind(c.name)
+				if err != nil {
+					return nil, err
 				}
-				if jsonCols[c.name] {
+				if ok && k == kindJSON {
 					c.kind = kindJSON
 				}
 			}
@@ -169,6 +210,45 @@ func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table
 	t.typePrefix = t.schema + "." + t.name + "."
 	t.subjectPrefix = prefix + "." + EscapeToken(t.schema) + "." + EscapeToken(t.name) + "."
 	return t, nil
+}
+
+// labelsUTF8 gives ENUM or SET labels, which the binlog carries in the
+// column's charset, in UTF-8.
+func labelsUTF8(cat catalog, collations map[int]uint64, col int, labels []string) ([]string, error) {
+	cs := charsetUTF8
+	if coll, ok := collations[col]; ok {
+		var err error
+		if cs, err = charsetFor(cat, coll); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		switch {
+		case cs == charsetLatin1:
+			out[i] = latin1ToUTF8(l)
+		case utf8.ValidString(l):
+			out[i] = l
+		default:
+			return nil, fmt.Errorf("label %d is not valid UTF-8", i+1)
+		}
+	}
+	return out, nil
+}
+
+// stringWidth is the declared byte length of a MYSQL_TYPE_STRING column,
+// from its table-map metadata (as go-mysql decodes it: real type in the
+// high byte, with two bits of the length folded into it for lengths over
+// 255).
+func stringWidth(meta uint16) int {
+	if meta < 256 {
+		return int(meta)
+	}
+	b0, b1 := int(meta>>8), int(meta&0xFF)
+	if b0&0x30 != 0x30 {
+		return b1 | ((b0&0x30)^0x30)<<4
+	}
+	return b1
 }
 
 func charsetFor(cat catalog, collation uint64) (charset, error) {

@@ -57,7 +57,13 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 		}
 	case kindBinary, kindGeometry:
 		if b, ok := rawBytes(v); ok {
-			return appendBase64(dst, b), nil
+			return appendBase64(dst, padded(c, b)), nil
+		}
+	case kindUUID, kindInet4, kindInet6:
+		if b, ok := rawBytes(v); ok {
+			dst = append(dst, '"')
+			dst = appendSpecial(dst, c.kind, padded(c, b))
+			return append(dst, '"'), nil
 		}
 	case kindEnum:
 		i, ok := v.(int64)
@@ -73,10 +79,11 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 		}
 		return dst, fmt.Errorf("enum index %d but the column has %d labels", i, len(c.labels))
 	case kindSet:
-		bits, ok := v.(int64)
+		n64, ok := v.(int64)
 		if !ok {
 			break
 		}
+		bits := uint64(n64) // a SET has up to 64 members: all 64 bits are flags
 		dst = append(dst, '[')
 		n := 0
 		for i, l := range c.labels {
@@ -89,7 +96,7 @@ func appendValue(dst []byte, c *column, v any) ([]byte, error) {
 			dst = appendString(dst, l)
 			n++
 		}
-		if bits>>uint(len(c.labels)) != 0 {
+		if len(c.labels) < 64 && bits>>uint(len(c.labels)) != 0 {
 			return dst, fmt.Errorf("set bits %b name members the column does not have (%d labels)", bits, len(c.labels))
 		}
 		return append(dst, ']'), nil
@@ -132,6 +139,97 @@ func padFraction(s string, frac int) string {
 		return s
 	}
 	return s + "." + strings.Repeat("0", frac)
+}
+
+// padded gives a BINARY(n) value back the trailing zero bytes the binlog
+// drops.
+func padded(c *column, b []byte) []byte {
+	if len(b) >= c.width {
+		return b
+	}
+	out := make([]byte, c.width)
+	copy(out, b)
+	return out
+}
+
+// appendSpecial appends the text of a MariaDB UUID, INET4 or INET6 value
+// (of its full width) as the server itself writes it.
+func appendSpecial(dst []byte, k kind, b []byte) []byte {
+	switch k {
+	case kindUUID:
+		// The binlog carries the RFC 4122 byte order, whatever order the
+		// server keeps on disk.
+		for i, x := range b {
+			if i == 4 || i == 6 || i == 8 || i == 10 {
+				dst = append(dst, '-')
+			}
+			dst = append(dst, hexLower[x>>4], hexLower[x&0xF])
+		}
+		return dst
+	case kindInet4:
+		return appendIPv4(dst, b)
+	}
+	return appendIPv6(dst, b)
+}
+
+const hexLower = "0123456789abcdef"
+
+func appendIPv4(dst, b []byte) []byte {
+	for i, x := range b {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		dst = strconv.AppendUint(dst, uint64(x), 10)
+	}
+	return dst
+}
+
+// appendIPv6 writes an address as MariaDB's INET6 does: IPv4-mapped and
+// IPv4-compatible addresses (but :: and ::1) end in a dotted quad, and the
+// longest run of two or more zero groups (the first of equals) becomes
+// "::"; hex digits in lower case without leading zeros.
+func appendIPv6(dst, b []byte) []byte {
+	zero10 := true
+	for _, x := range b[:10] {
+		zero10 = zero10 && x == 0
+	}
+	switch {
+	case zero10 && b[10] == 0xFF && b[11] == 0xFF:
+		return appendIPv4(append(dst, "::ffff:"...), b[12:])
+	case zero10 && b[10] == 0 && b[11] == 0 && (b[12] != 0 || b[13] != 0 || b[14] != 0 || b[15] > 1):
+		return appendIPv4(append(dst, "::"...), b[12:])
+	}
+	var groups [8]uint64
+	for i := range groups {
+		groups[i] = uint64(b[2*i])<<8 | uint64(b[2*i+1])
+	}
+	runStart, runLen := -1, 1 // a single zero group is not compressed
+	for i := 0; i < 8; {
+		if groups[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && groups[j] == 0 {
+			j++
+		}
+		if j-i > runLen {
+			runStart, runLen = i, j-i
+		}
+		i = j
+	}
+	for i := 0; i < 8; i++ {
+		if i == runStart {
+			dst = append(dst, "::"...)
+			i += runLen - 1
+			continue
+		}
+		if i > 0 && i != runStart+runLen {
+			dst = append(dst, ':')
+		}
+		dst = strconv.AppendUint(dst, groups[i], 16)
+	}
+	return dst
 }
 
 func rawBytes(v any) ([]byte, bool) {

@@ -1,8 +1,10 @@
 package binlog
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -48,6 +50,16 @@ func TestAppendValue(t *testing.T) {
 		{"json", &column{kind: kindJSON}, []byte(`{"k":[1,"x",null]}`), `{"k":[1,"x",null]}`},
 		{"json scalar", &column{kind: kindJSON}, `"str"`, `"str"`},
 		{"json empty is null", &column{kind: kindJSON}, []byte{}, "null"},
+		{"binary padded to its width", &column{kind: kindBinary, width: 4}, []byte{1}, `"AQAAAA=="`},
+		{"binary all zeros", &column{kind: kindBinary, width: 2}, "", `"AAA="`},
+		{"varbinary not padded", &column{kind: kindBinary}, []byte{1}, `"AQ=="`},
+		{"set of 64, all", &column{kind: kindSet, labels: labels(64)}, int64(-1), quotedList(labels(64))},
+		{"set of 64, top bit", &column{kind: kindSet, labels: labels(64)}, int64(math.MinInt64), `["l64"]`},
+		{"uuid", &column{kind: kindUUID, width: 16}, []byte{0x6c, 0xcd, 0x78, 0x0c, 0xba, 0xba, 0x10, 0x26, 0x95, 0x64, 0x5b, 0x8c, 0x65, 0x60, 0x24, 0xdb}, `"6ccd780c-baba-1026-9564-5b8c656024db"`},
+		{"uuid zero, trailing zeros dropped", &column{kind: kindUUID, width: 16}, []byte{}, `"00000000-0000-0000-0000-000000000000"`},
+		{"inet4", &column{kind: kindInet4, width: 4}, []byte{192, 168, 1, 10}, `"192.168.1.10"`},
+		{"inet4 trailing zeros dropped", &column{kind: kindInet4, width: 4}, []byte{10}, `"10.0.0.0"`},
+		{"inet6 any", &column{kind: kindInet6, width: 16}, []byte{}, `"::"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,6 +74,49 @@ func TestAppendValue(t *testing.T) {
 				t.Fatalf("appendValue(%#v) = %s: not valid JSON", tc.v, got)
 			}
 		})
+	}
+}
+
+func labels(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "l" + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "[" + strings.Join(q, ",") + "]"
+}
+
+// TestAppendIPv6 checks the text of INET6 values against what MariaDB 10.11
+// itself writes for them (SELECT CAST(a AS CHAR)).
+func TestAppendIPv6(t *testing.T) {
+	tests := []struct{ hex, want string }{
+		{"00000000000000000000000000000000", "::"},
+		{"00000000000000000000000000000001", "::1"},
+		{"00000000000000000000000000000002", "::0.0.0.2"},
+		{"000000000000000000000000c0000201", "::192.0.2.1"},
+		{"00000000000000000000ffffc0000201", "::ffff:192.0.2.1"},
+		{"ffffffffffffffffffffffffffffffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+		{"20010db8000000000000ff0000428329", "2001:db8::ff00:42:8329"},
+		{"20010db8000000000001000000000001", "2001:db8::1:0:0:1"},
+		{"fe800000000000000001000000000000", "fe80::1:0:0:0"},
+		{"20010db8000100010001000100010000", "2001:db8:1:1:1:1:1:0"},
+		{"00010000000000000000000000000000", "1::"},
+	}
+	for _, tc := range tests {
+		b, err := hex.DecodeString(tc.hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(appendIPv6(nil, b)); got != tc.want {
+			t.Errorf("appendIPv6(%s) = %s, want %s", tc.hex, got, tc.want)
+		}
 	}
 }
 
@@ -108,4 +163,25 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) decodes to %q", s, back)
 		}
 	})
+}
+
+// TestStringWidth decodes the length of MYSQL_TYPE_STRING columns from
+// table-map metadata as the server writes it: the real type in the high
+// byte, with bits 8-9 of lengths over 255 folded into it.
+func TestStringWidth(t *testing.T) {
+	tests := []struct {
+		meta uint16
+		want int
+	}{
+		{0xfe04, 4},   // BINARY(4)
+		{0xfe10, 16},  // BINARY(16), UUID, INET6
+		{0xfeff, 255}, // BINARY(255)
+		{0xee2c, 300}, // CHAR(100) in utf8mb3: 300 bytes
+		{0xee90, 400}, // CHAR(100) in utf8mb4: 400 bytes
+	}
+	for _, tc := range tests {
+		if got := stringWidth(tc.meta); got != tc.want {
+			t.Errorf("stringWidth(%#x) = %d, want %d", tc.meta, got, tc.want)
+		}
+	}
 }

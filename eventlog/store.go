@@ -113,6 +113,20 @@ type pendingAck struct {
 // tell (Store.Last).
 var ErrConnectionLost = errors.New("NATS connection lost")
 
+// ErrTooLarge means an event, with its headers, is larger than the NATS
+// server accepts in one message (its max_payload). Retrying cannot help.
+var ErrTooLarge = errors.New("event larger than the NATS server's max_payload")
+
+// tooLarge explains ErrTooLarge for one event.
+func (s *Store) tooLarge(ev *tributary.Event, msg *nats.Msg) error {
+	size := len(msg.Data)
+	if h, err := headerSize(msg); err == nil {
+		size += h
+	}
+	return fmt.Errorf("%w: event %s (subject %s) is %d bytes with its headers, the server at %s accepts at most %d (raise max_payload in the nats-server configuration, at most 64 MB, or leave the table out with --include, then run tributary resume; nothing from this event on was stored)",
+		ErrTooLarge, ev.ID, ev.Subject, size, s.nc.ConnectedUrlRedacted(), s.nc.MaxPayload())
+}
+
 // ErrJetStreamUnavailable means the NATS server has no JetStream for this
 // account.
 var ErrJetStreamUnavailable = errors.New("JetStream is not enabled on the NATS server")
@@ -442,6 +456,9 @@ func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error 
 		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
 		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
 		if err := s.publishAsync(ctx, msg, s.last+1, 1); err != nil {
+			if errors.Is(err, nats.ErrMaxPayload) {
+				return s.tooLarge(ev, msg)
+			}
 			return err
 		}
 		s.last++
@@ -464,14 +481,22 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) erro
 		}
 		if i < n-1 {
 			// Staged by the server; only the commit is acknowledged.
+			// A batch left uncommitted is dropped by the server: nothing of
+			// it is stored.
 			if err := s.nc.PublishMsg(msg); err != nil {
 				s.release(n)
+				if errors.Is(err, nats.ErrMaxPayload) {
+					return s.tooLarge(ev, msg)
+				}
 				return fmt.Errorf("append batch after stream sequence %d: %w", s.last, err)
 			}
 			continue
 		}
 		msg.Header[headerBatchCommit] = []string{"1"}
 		if err := s.publishAsync(ctx, msg, s.last+uint64(n), n); err != nil {
+			if errors.Is(err, nats.ErrMaxPayload) {
+				return s.tooLarge(ev, msg)
+			}
 			return err
 		}
 	}

@@ -30,6 +30,9 @@ type event struct {
 		Key    json.RawMessage `json:"key"`
 		Before json.RawMessage `json:"before"`
 		After  json.RawMessage `json:"after"`
+		// JSONNull names, per image, the JSON columns whose document is
+		// the JSON literal null.
+		JSONNull map[string][]string `json:"jsonnull"`
 	} `json:"data"`
 }
 

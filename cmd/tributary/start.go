@@ -280,7 +280,7 @@ func (p *pipeline) once(ctx context.Context, attempt int) error {
 // permanent reports errors that retrying cannot cure.
 func permanent(err error) bool {
 	for _, target := range []error{tributary.ErrConflict, tributary.ErrBinlogPurged, tributary.ErrPreflight,
-		binlog.ErrResumeMismatch, binlog.ErrDecode, binlog.ErrAccessDenied, errUsage, nats.ErrAuthorization} {
+		binlog.ErrResumeMismatch, binlog.ErrDecode, binlog.ErrAccessDenied, errUsage, nats.ErrAuthorization, eventlog.ErrTooLarge} {
 		if errors.Is(err, target) {
 			return true
 		}
