@@ -1,11 +1,17 @@
 package binlog
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
 )
+
+// errCatalog marks a failure to read a table definition from the source:
+// a connection problem that a retry may cure, not a row that cannot be
+// decoded.
+var errCatalog = errors.New("cannot read the table definition from the source")
 
 // tableCatalog is a catalog whose cached definitions DDL invalidates.
 type tableCatalog interface {
@@ -58,7 +64,7 @@ func (c *sqlCatalog) specialColumns(schema, table string) (map[string]kind, erro
 	r, err := c.conn.Execute(`SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
 		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, table)
 	if err != nil {
-		return nil, fmt.Errorf("read JSON columns of %s.%s: %w", schema, table, err)
+		return nil, fmt.Errorf("%w: read JSON columns of %s.%s: %w", errCatalog, schema, table, err)
 	}
 	for i := range r.RowNumber() {
 		name, _ := r.GetString(i, 0)
@@ -70,7 +76,7 @@ func (c *sqlCatalog) specialColumns(schema, table string) (map[string]kind, erro
 	r, err = c.conn.Execute(`SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND DATA_TYPE IN ('uuid', 'inet4', 'inet6')`, schema, table)
 	if err != nil {
-		return nil, fmt.Errorf("read column types of %s.%s: %w", schema, table, err)
+		return nil, fmt.Errorf("%w: read column types of %s.%s: %w", errCatalog, schema, table, err)
 	}
 	for i := range r.RowNumber() {
 		name, _ := r.GetString(i, 0)

@@ -3,6 +3,7 @@ package binlog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,4 +176,45 @@ func checkServerID(ctx context.Context, conn *client.Conn, srv Server, serverID 
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// CheckKeys verifies that every table with a configured key exists and has
+// the columns named for it.
+func CheckKeys(conn *client.Conn, keys map[string][]string) (Finding, error) {
+	f := Finding{Check: "keys", OK: true}
+	tables := make([]string, 0, len(keys))
+	for t := range keys {
+		tables = append(tables, t)
+	}
+	slices.Sort(tables)
+	var got, problems []string
+	for _, t := range tables {
+		db, name, _ := strings.Cut(t, ".")
+		r, err := conn.Execute("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", db, name)
+		if err != nil {
+			return f, fmt.Errorf("read the columns of %s: %w", t, err)
+		}
+		have := map[string]bool{}
+		for i := range r.RowNumber() {
+			c, _ := r.GetString(i, 0)
+			have[c] = true
+		}
+		got = append(got, t+"="+strings.Join(keys[t], "+"))
+		if len(have) == 0 {
+			problems = append(problems, "table "+t+" does not exist")
+			continue
+		}
+		for _, c := range keys[t] {
+			if !have[c] {
+				problems = append(problems, "table "+t+" has no column "+c)
+			}
+		}
+	}
+	f.Got = strings.Join(got, ",")
+	if len(problems) > 0 {
+		f.OK = false
+		f.Got = strings.Join(problems, "; ")
+		f.Fix = "name existing tables and columns in --keys (db.table=column+column)"
+	}
+	return f, nil
 }

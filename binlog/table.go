@@ -2,7 +2,11 @@ package binlog
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -60,6 +64,10 @@ type table struct {
 	columns      []column
 	key          []int // indexes of the key columns; empty if the table has none
 
+	// version identifies the column list and types (docs/EVENTS.md,
+	// schemaversion): 16 hex digits of a SHA-256 over them.
+	version string
+
 	// Precomputed parts of every event of this table.
 	typePrefix    string // "<db>.<table>."
 	subjectPrefix string // "<prefix>.<escaped db>.<escaped table>."
@@ -67,6 +75,7 @@ type table struct {
 	// What it was derived from, to tell whether a new TableMapEvent of the
 	// same table id still describes the same table.
 	colTypes []byte
+	colMeta  []uint16
 	colNames [][]byte
 }
 
@@ -82,11 +91,14 @@ type catalog interface {
 // binlog_row_metadata is not FULL.
 var errNoColumnNames = fmt.Errorf("the binlog carries no column names (set binlog_row_metadata=FULL on the source)")
 
-func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table, error) {
+// newTable derives a table from its TableMapEvent. keys holds the
+// configured key columns of tables, by "db.table".
+func newTable(tm *replication.TableMapEvent, prefix string, cat catalog, keys map[string][]string) (*table, error) {
 	t := &table{
 		schema:   string(tm.Schema),
 		name:     string(tm.Table),
 		colTypes: bytes.Clone(tm.ColumnType),
+		colMeta:  slices.Clone(tm.ColumnMeta),
 	}
 	names := tm.ColumnNameString()
 	if len(names) != int(tm.ColumnCount) {
@@ -204,13 +216,59 @@ func newTable(tm *replication.TableMapEvent, prefix string, cat catalog) (*table
 			return nil, fmt.Errorf("table %s.%s column %s: binlog column type %d is not supported yet", t.schema, t.name, c.name, tm.ColumnType[i])
 		}
 	}
-	for _, k := range tm.PrimaryKey {
-		t.key = append(t.key, int(k))
+	if err := t.chooseKey(tm, keys); err != nil {
+		return nil, err
 	}
+	t.version = schemaVersion(tm, t.columns)
 	t.typePrefix = t.schema + "." + t.name + "."
 	t.subjectPrefix = prefix + "." + EscapeToken(t.schema) + "." + EscapeToken(t.name) + "."
 	return t, nil
 }
+
+// schemaVersion hashes what decides how a table's rows are written: each
+// column's name, binlog type and metadata, signedness, collation, ENUM/SET
+// labels and kind, in column order.
+func schemaVersion(tm *replication.TableMapEvent, cols []column) string {
+	unsigned := tm.UnsignedMap()
+	collations := tm.CollationMap()
+	labelCollations := tm.EnumSetCollationMap()
+	h := sha256.New()
+	for i := range cols {
+		c := &cols[i]
+		coll, ok := collations[i]
+		if !ok {
+			coll = labelCollations[i]
+		}
+		fmt.Fprintf(h, "%q %d %d %t %d %d %q\n", c.name, tm.ColumnType[i], tm.ColumnMeta[i], unsigned[i], coll, c.kind, c.labels)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// chooseKey picks the columns that identify a row (docs/EVENTS.md, Keys):
+// the key configured for the table, else the primary key the binlog names.
+// A table without a primary key has its first unique key whose columns are
+// all NOT NULL named as primary key by the server itself (MySQL and MariaDB
+// promote it), so that rule needs nothing here; else the table has no key.
+func (t *table) chooseKey(tm *replication.TableMapEvent, keys map[string][]string) error {
+	if names, ok := keys[t.schema+"."+t.name]; ok {
+		for _, n := range names {
+			i := slices.IndexFunc(t.columns, func(c column) bool { return c.name == n })
+			if i < 0 {
+				return fmt.Errorf("%w: table %s.%s has no column %s, which --keys names for its key (fix --keys, or the table)", ErrConfiguredKey, t.schema, t.name, n)
+			}
+			t.key = append(t.key, i)
+		}
+		return nil
+	}
+	for _, k := range tm.PrimaryKey {
+		t.key = append(t.key, int(k))
+	}
+	return nil
+}
+
+// ErrConfiguredKey means a configured key names a column the table does not
+// have.
+var ErrConfiguredKey = errors.New("configured key does not match the table")
 
 // labelsUTF8 gives ENUM or SET labels, which the binlog carries in the
 // column's charset, in UTF-8.
@@ -275,7 +333,7 @@ func charsetFor(cat catalog, collation uint64) (charset, error) {
 // sameAs reports whether tm still describes the table t was derived from.
 func (t *table) sameAs(tm *replication.TableMapEvent) bool {
 	if t.schema != string(tm.Schema) || t.name != string(tm.Table) ||
-		!bytes.Equal(t.colTypes, tm.ColumnType) || len(t.colNames) != len(tm.ColumnName) {
+		!bytes.Equal(t.colTypes, tm.ColumnType) || !slices.Equal(t.colMeta, tm.ColumnMeta) || len(t.colNames) != len(tm.ColumnName) {
 		return false
 	}
 	for i, n := range tm.ColumnName {

@@ -36,6 +36,9 @@ type Options struct {
 	// Include lists db.table patterns (path.Match syntax, e.g. shop.*).
 	// Empty means every table outside the system schemas.
 	Include []string
+	// Keys names the key columns of tables, by "db.table", overriding the
+	// primary key or unique key the table has.
+	Keys map[string][]string
 	// MaxBatch is the largest transaction handed on whole (default
 	// DefaultMaxBatch). Larger ones are handed on in parts.
 	MaxBatch int
@@ -419,7 +422,7 @@ func (r *reader) table(e *replication.RowsEvent) (*table, bool, error) {
 	if t, ok := r.tables[e.TableID]; ok && t.sameAs(tm) {
 		return t, true, nil
 	}
-	t, err := newTable(tm, r.opts.Prefix, r.cat)
+	t, err := newTable(tm, r.opts.Prefix, r.cat, r.opts.Keys)
 	if err != nil {
 		return nil, false, err
 	}
@@ -448,6 +451,9 @@ func (r *reader) rows(ctx context.Context, h *replication.EventHeader, e *replic
 		return fmt.Errorf("binlog at %s:%d: rows event for table id %d without its table map", r.file, h.LogPos, e.TableID)
 	}
 	t, ok, err := r.table(e)
+	if errors.Is(err, errCatalog) {
+		return err // the source went away mid-look-up: start again
+	}
 	if err != nil {
 		return &DecodeError{Table: string(e.Table.Schema) + "." + string(e.Table.Table), At: fmt.Sprintf("%s:%d", r.file, h.LogPos), Txn: r.tx.id, Row: r.tx.index, Err: err}
 	}

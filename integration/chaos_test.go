@@ -206,7 +206,7 @@ func TestExactlyOnceUnderFailures(t *testing.T) {
 	const stream = "TRIBUTARY_CHAOS"
 	args := []string{"--source", db.sourceURL(), "--nats", ns.url(), "--name", "chaos", "--server-id", "7001", "--include", "chaos.*"}
 	p := startTributary(t, append([]string{"start"}, args...)...)
-	waitFor(t, 30*time.Second, "the binlog stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 
 	w := &workload{t: t, db: db, rng: rand.New(rand.NewPCG(seed, 7))}
 	ctx, stopWorkload := context.WithCancel(context.Background())

@@ -31,7 +31,7 @@ func TestEmbeddedNATS(t *testing.T) {
 	}
 
 	p := startTributary(t, "start", "--source", db.sourceURL(), "--name", "e", "--server-id", "9500", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
-	waitFor(t, 30*time.Second, "the binlog stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 	urlFile := filepath.Join(dataDir, "nats.url")
 	b, err := os.ReadFile(urlFile)
 	if err != nil {
@@ -72,7 +72,7 @@ func TestEmbeddedNATS(t *testing.T) {
 
 	// The data survives: resume on the same data directory continues.
 	p = startTributary(t, "resume", "--source", db.sourceURL(), "--name", "e", "--server-id", "9500", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
-	waitFor(t, 30*time.Second, "the resumed stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 	db.exec("DELETE FROM e.t WHERE id = 1")
 	waitFor(t, 30*time.Second, "4 events", func() bool {
 		code, out, _ := runTributary(t, time.Minute, "tail", "--data-dir", dataDir, "--stream", "TRIBUTARY_E")

@@ -78,7 +78,7 @@ func TestStartTailResume(t *testing.T) {
 
 	args := []string{"--source", db.sourceURL(), "--nats", ns.url(), "--name", "shop", "--server-id", "4242", "--include", "shop.customers,shop.orders"}
 	p := startTributary(t, append([]string{"start"}, args...)...)
-	waitFor(t, 30*time.Second, "the stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 
 	db.exec(
 		`INSERT INTO shop.customers VALUES

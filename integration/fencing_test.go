@@ -22,7 +22,7 @@ func TestFencing(t *testing.T) {
 	const stream = "TRIBUTARY_F"
 	base := []string{"--source", db.sourceURL(), "--nats", ns.url(), "--name", "f"}
 	a := startTributary(t, append([]string{"start", "--server-id", "9301"}, base...)...)
-	waitFor(t, 30*time.Second, "the binlog stream", func() bool { return strings.Contains(a.stderr.String(), "binlog stream started") })
+	a.waitStreaming()
 	nc := ns.connect()
 
 	// Busy source: the second writer sees the stream grow without it and
@@ -67,7 +67,7 @@ func TestFencing(t *testing.T) {
 	// both append the same transaction; fencing lets one store it and stops
 	// the other.
 	c := startTributary(t, append([]string{"resume", "--server-id", "9303"}, base...)...)
-	waitFor(t, 30*time.Second, "the third tributary's stream", func() bool { return strings.Contains(c.stderr.String(), "binlog stream started") })
+	c.waitStreaming()
 	before := streamMsgs(t, nc, stream)
 	for i := range 20 {
 		db.exec(fmt.Sprintf("UPDATE f.t SET v = v + 1 WHERE id <= %d", 1+i%3))

@@ -308,6 +308,19 @@ func startTributary(t testing.TB, args ...string) *proc {
 	return p
 }
 
+// waitStreaming waits until tributary reads the binlog, and fails with its
+// log if it stops first or takes more than 30 seconds.
+func (p *proc) waitStreaming() {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.stderr.String(), "binlog stream started") {
+		if p.exited() || time.Now().After(deadline) {
+			p.t.Fatalf("tributary is not streaming the binlog (exited: %v); log:\n%s", p.exited(), p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // runTributary runs the binary to completion and returns its exit code and
 // output.
 func runTributary(t testing.TB, timeout time.Duration, args ...string) (code int, stdout, stderr string) {

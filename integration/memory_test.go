@@ -41,7 +41,7 @@ func TestMillionRowTransaction(t *testing.T) {
 	db.exec("CREATE DATABASE big", "CREATE DATABASE seq", "CREATE TABLE big.t (id INT PRIMARY KEY, pad VARCHAR(320) NOT NULL, n BIGINT NOT NULL)")
 	const stream = "TRIBUTARY_BIG"
 	p := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "big", "--server-id", "9400")
-	waitFor(t, 30*time.Second, "the binlog stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 
 	began := time.Now()
 	db.exec(fmt.Sprintf("INSERT INTO big.t SELECT seq, REPEAT('x', 300), seq * 1000003 FROM seq.seq_1_to_%d", rows))

@@ -106,7 +106,7 @@ func TestResumeAfterPurge(t *testing.T) {
 	db.exec("CREATE DATABASE p", "CREATE TABLE p.t (id INT PRIMARY KEY)")
 	args := []string{"--source", db.sourceURL(), "--nats", ns.url(), "--name", "p", "--server-id", "9200"}
 	p := startTributary(t, append([]string{"start"}, args...)...)
-	waitFor(t, 30*time.Second, "the binlog stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 	db.exec("INSERT INTO p.t VALUES (1), (2)")
 	nc := ns.connect()
 	waitFor(t, 30*time.Second, "2 events", func() bool { return streamMsgs(t, nc, "TRIBUTARY_P") == 2 })

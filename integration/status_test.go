@@ -2,7 +2,6 @@ package integration
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 )
@@ -46,7 +45,7 @@ func TestStatus(t *testing.T) {
 	db.exec("CREATE DATABASE s", "CREATE TABLE s.a (id INT PRIMARY KEY)", "CREATE TABLE s.b (id INT PRIMARY KEY)")
 	src := []string{"--source", db.sourceURL(), "--nats", ns.url(), "--name", "s", "--server-id", "9600"}
 	p := startTributary(t, append([]string{"start", "--include", "s.a"}, src...)...)
-	waitFor(t, 30*time.Second, "the binlog stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 	db.exec("INSERT INTO s.a VALUES (1), (2)")
 	nc := ns.connect()
 	waitFor(t, 30*time.Second, "2 events", func() bool { return streamMsgs(t, nc, "TRIBUTARY_S") == 2 })

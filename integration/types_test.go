@@ -180,7 +180,7 @@ func TestTypeMatrix(t *testing.T) {
 	db.exec(stmts...)
 
 	p := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "types", "--server-id", "4343", "--include", "types.*")
-	waitFor(t, 30*time.Second, "the stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 
 	// Zero dates and out-of-range values are written as the server's
 	// permissive mode stores them; the session writes in +05:30.
@@ -500,7 +500,7 @@ func TestOversizedEvent(t *testing.T) {
 	ns := startNATS(t)
 	db.exec("CREATE DATABASE big", "CREATE TABLE big.files (id INT PRIMARY KEY, body LONGBLOB)")
 	p := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "big", "--server-id", "4444")
-	waitFor(t, 30*time.Second, "the stream", func() bool { return strings.Contains(p.stderr.String(), "binlog stream started") })
+	p.waitStreaming()
 	db.exec("INSERT INTO big.files VALUES (1, X'00')")
 	nc := ns.connect()
 	waitForEvents(t, p, nc, "TRIBUTARY_BIG", 1)

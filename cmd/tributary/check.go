@@ -39,6 +39,7 @@ nats://127.0.0.1:4222.`,
 	commonFlags(fs, &c, &configPath)
 	sourceFlags(fs, &c)
 	natsFlags(fs, &c)
+	keysFlag(fs, &c)
 	return cmd
 }
 

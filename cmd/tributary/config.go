@@ -23,6 +23,7 @@ type Config struct {
 	Name               string `yaml:"name"`
 	ServerID           uint32 `yaml:"server_id"`
 	Include            string `yaml:"include"`
+	Keys               string `yaml:"keys"`
 
 	NATS     string `yaml:"nats"`
 	Stream   string `yaml:"stream"`
@@ -72,6 +73,10 @@ func natsFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Stream, "stream", c.Stream, "JetStream stream name (default TRIBUTARY_<NAME>)")
 	fs.StringVar(&c.Prefix, "prefix", c.Prefix, "subject prefix (default tributary.<name>)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded NATS server's storage")
+}
+
+func keysFlag(fs *pflag.FlagSet, c *Config) {
+	fs.StringVar(&c.Keys, "keys", c.Keys, "key columns of tables that have no primary key, or whose primary key is not the one to use: db.table=col+col, comma-separated (e.g. 'shop.audit=order_id+at')")
 }
 
 // load applies the YAML file, the environment and the flags the user set,
@@ -194,6 +199,9 @@ func (c *Config) validate(needSource bool) error {
 	default:
 		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
+	if _, err := c.keys(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
@@ -245,6 +253,35 @@ func (c *Config) includes() []string {
 		}
 	}
 	return out
+}
+
+// keys parses the keys setting: "db.table=col+col,db.table=col" names the
+// columns that identify a row of each table listed.
+func (c *Config) keys() (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, entry := range strings.Split(c.Keys, ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		table, cols, ok := strings.Cut(entry, "=")
+		table = strings.TrimSpace(table)
+		db, name, dotted := strings.Cut(table, ".")
+		if !ok || !dotted || db == "" || name == "" {
+			return nil, fmt.Errorf("keys %q: want db.table=column+column (e.g. shop.events=stream_id+version)", entry)
+		}
+		var names []string
+		for _, col := range strings.Split(cols, "+") {
+			if col = strings.TrimSpace(col); col == "" {
+				return nil, fmt.Errorf("keys %q: an empty column name (want db.table=column+column)", entry)
+			}
+			names = append(names, col)
+		}
+		if _, dup := out[table]; dup {
+			return nil, fmt.Errorf("keys: %s is listed twice", table)
+		}
+		out[table] = names
+	}
+	return out, nil
 }
 
 // sourcePassword reads the password file, if one is configured.

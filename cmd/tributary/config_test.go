@@ -495,6 +495,11 @@ func TestValidate(t *testing.T) {
 		{name: "prefix trailing dot", c: good(func(c *Config) { c.Prefix = "cdc." }), wantErr: `prefix "cdc."`},
 		{name: "prefix space", c: good(func(c *Config) { c.Prefix = "c dc" }), wantErr: `prefix "c dc"`},
 		{name: "log format", c: good(func(c *Config) { c.LogFormat = "xml" }), wantErr: `log-format "xml"`},
+		{name: "keys", c: good(func(c *Config) { c.Keys = "shop.audit=order_id+at, crm.log=uuid" }), needSource: true},
+		{name: "keys without a table", c: good(func(c *Config) { c.Keys = "audit=id" }), wantErr: `keys "audit=id": want db.table=column+column`},
+		{name: "keys without columns", c: good(func(c *Config) { c.Keys = "shop.audit" }), wantErr: `keys "shop.audit": want db.table=column+column`},
+		{name: "keys with an empty column", c: good(func(c *Config) { c.Keys = "shop.audit=a++b" }), wantErr: `keys "shop.audit=a++b": an empty column name`},
+		{name: "keys twice", c: good(func(c *Config) { c.Keys = "shop.a=x,shop.a=y" }), wantErr: "keys: shop.a is listed twice"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -512,6 +517,18 @@ func TestValidate(t *testing.T) {
 				t.Errorf("validate(%v) = %q, want it to mention %q", tc.needSource, err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestKeys(t *testing.T) {
+	c := Config{Keys: " shop.audit = order_id + at ,crm.log=uuid,"}
+	got, err := c.keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"shop.audit": {"order_id", "at"}, "crm.log": {"uuid"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("keys() (-want +got):\n%s", diff)
 	}
 }
 

@@ -48,6 +48,15 @@ func checkSource(ctx context.Context, sc *sourceConn, c *Config, w io.Writer) (f
 	if err != nil {
 		return 0, err
 	}
+	if keys, err := c.keys(); err != nil {
+		return 0, fmt.Errorf("%w: %w", errUsage, err)
+	} else if len(keys) > 0 {
+		f, err := binlog.CheckKeys(sc.conn, keys)
+		if err != nil {
+			return 0, err
+		}
+		findings = append(findings, f)
+	}
 	fmt.Fprintf(w, "source %s: %s %s\n", sc.src, sc.srv.Flavor, sc.srv.Version)
 	for _, f := range findings {
 		printFinding(w, f)

@@ -59,6 +59,7 @@ and exits with status 5.`
 	sourceFlags(fs, &c)
 	natsFlags(fs, &c)
 	fs.StringVar(&c.Include, "include", c.Include, "tables to stream, db.table patterns separated by commas (e.g. 'shop.*,crm.users'; default: all but the system schemas)")
+	keysFlag(fs, &c)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "embedded NATS server's listen address (port 0: any free port)")
 	fs.StringVar(&c.Sync, "sync", c.Sync, "embedded NATS server's fsync: always (before every acknowledgement) or interval (every 2 minutes, faster)")
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "stream replicas when creating it (3 in a cluster)")
@@ -120,11 +121,20 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 					log.Warn("include changed: events of newly included tables start here, and those of excluded ones stop", "stream", c.Stream, "was", recorded, "now", c.Include)
 				}
 			}
+			// Likewise the keys: a forgotten --keys must not move rows to
+			// other subjects.
+			if recorded, ok := info.Metadata["keys"]; ok && recorded != c.Keys {
+				if c.Keys == "" {
+					c.Keys = recorded
+				} else {
+					log.Warn("keys changed: events of the tables concerned get other keys and subjects from here on", "stream", c.Stream, "was", recorded, "now", c.Keys)
+				}
+			}
 		}
 	}
 	store, err := eventlog.Open(ctx, nc, eventlog.Config{Stream: c.Stream, Prefix: c.Prefix, Replicas: c.Replicas, MustExist: resume,
 		// status reads these to count lag over the same tables.
-		Metadata: map[string]string{"source": c.Name, "include": c.Include}})
+		Metadata: map[string]string{"source": c.Name, "include": c.Include, "keys": c.Keys}})
 	if errors.Is(err, eventlog.ErrNoStream) {
 		return fmt.Errorf("%w: stream %s does not exist at %s, so there is nothing to resume (use tributary start, or check --stream and --nats)", tributary.ErrPreflight, c.Stream, nc.ConnectedUrlRedacted())
 	}
@@ -159,12 +169,17 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 	}
 	sc.conn.Close()
 
+	keys, err := c.keys()
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
 	tailer := binlog.NewTailer(binlog.Options{
 		Source:   sc.src,
 		ServerID: c.ServerID,
 		Name:     c.Name,
 		Prefix:   c.Prefix,
 		Include:  c.includes(),
+		Keys:     keys,
 		Idle:     store.Flush,
 		Logger:   log,
 	})
