@@ -52,6 +52,7 @@ bench: build mariadb
 
 fuzz:
 	$(GO) test ./binlog -run '^$$' -fuzz FuzzEscapeKey -fuzztime 30s
+	$(GO) test ./binlog -run '^$$' -fuzz FuzzDecodeRows -fuzztime 60s
 
 clean:
 	rm -rf $(BIN) .demo .bench

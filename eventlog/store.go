@@ -83,6 +83,8 @@ type Store struct {
 	// each stays whole, and the server's per-batch cost is paid once.
 	group []tributary.Event
 
+	values values // large column values, out of the events
+
 	queue chan pendingAck
 	// lost is closed when the NATS connection drops, then replaced: an
 	// acknowledgement cannot arrive over a connection lost after the
@@ -123,8 +125,8 @@ func (s *Store) tooLarge(ev *tributary.Event, msg *nats.Msg) error {
 	if h, err := headerSize(msg); err == nil {
 		size += h
 	}
-	return fmt.Errorf("%w: event %s (subject %s) is %d bytes with its headers, the server at %s accepts at most %d (raise max_payload in the nats-server configuration, at most 64 MB, or leave the table out with --include, then run tributary resume; nothing from this event on was stored)",
-		ErrTooLarge, ev.ID, ev.Subject, size, s.nc.ConnectedUrlRedacted(), s.nc.MaxPayload())
+	return fmt.Errorf("%w: event %s (subject %s) is %d bytes with its headers, too many even with every value of %d bytes or more moved to object store %s: the server at %s accepts at most %d (raise max_payload in the nats-server configuration, at most 64 MB, or leave the table out with --include, then run tributary resume; nothing from this event on was stored)",
+		ErrTooLarge, ev.ID, ev.Subject, size, minExternal, ValuesBucket(s.cfg.Stream), s.nc.ConnectedUrlRedacted(), s.nc.MaxPayload())
 }
 
 // ErrJetStreamUnavailable means the NATS server has no JetStream for this
@@ -444,12 +446,32 @@ func (s *Store) Flush(ctx context.Context) error {
 	if len(events) == 1 {
 		return s.appendEach(ctx, events)
 	}
+	if err := s.fitAll(ctx, events); err != nil {
+		return err
+	}
 	s.acquire(len(events))
 	return s.appendAtomic(ctx, events)
 }
 
+// fitAll makes every event small enough for one message.
+func (s *Store) fitAll(ctx context.Context, events []tributary.Event) error {
+	for i := range events {
+		ev := &events[i]
+		if err := s.fit(ctx, ev); err != nil {
+			if errors.Is(err, errStillTooLarge) {
+				return s.tooLarge(ev, &nats.Msg{Data: ev.Body, Header: encodeHeaders(ev.Txn)})
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // appendEach publishes events one by one, each fenced.
 func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error {
+	if err := s.fitAll(ctx, events); err != nil {
+		return err
+	}
 	for i := range events {
 		s.acquire(1)
 		ev := &events[i]
@@ -611,7 +633,7 @@ func (s *Store) failure() error {
 // dropping whatever was grouped but not sent): after a failure, call Last
 // to learn what was stored before appending again.
 func (s *Store) Sync(ctx context.Context) error {
-	_ = s.Flush(ctx) // a failure is returned below
+	flushErr := s.Flush(ctx)
 	done := make(chan struct{})
 	go func() {
 		s.pending.Wait()
@@ -626,6 +648,10 @@ func (s *Store) Sync(ctx context.Context) error {
 	defer s.mu.Unlock()
 	err := s.err
 	s.err = nil
+	if err == nil {
+		// A flush that failed before sending, e.g. an event too large.
+		err = flushErr
+	}
 	return err
 }
 
