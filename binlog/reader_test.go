@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,5 +220,57 @@ func TestReaderRefusesMissingColumnNames(t *testing.T) {
 	var de *DecodeError
 	if !errors.As(err, &de) || !errors.Is(err, ErrDecode) || de.Table != "shop.orders" {
 		t.Fatalf("feed = %v, want a DecodeError for shop.orders", err)
+	}
+}
+
+// A MySQL compressed transaction (TRANSACTION_PAYLOAD_EVENT) gives the same
+// events as the plain one, ending where the payload event ends.
+func TestReaderCompressedTransaction(t *testing.T) {
+	plain, want := newTestReader(t, 1000, Start{})
+	w := &binlogWriter{pos: 4000, ts: 1_790_000_000}
+	if err := feed(t, plain, w.txn(6, row(1), row(2))); err != nil {
+		t.Fatal(err)
+	}
+
+	r, got := newTestReader(t, 1000, Start{})
+	w = &binlogWriter{pos: 4000, ts: 1_790_000_000}
+	evs := w.txn(6, row(1), row(2))
+	// The GTID event stays outside; the rest goes into the payload, whose
+	// decompressed events carry no positions.
+	var inner []*replication.BinlogEvent
+	for _, ev := range evs[1:] {
+		h := *ev.Header
+		h.LogPos = 0
+		inner = append(inner, &replication.BinlogEvent{Header: &h, Event: ev.Event})
+	}
+	end := evs[len(evs)-1].Header.LogPos
+	payload := &replication.BinlogEvent{
+		Header: &replication.EventHeader{EventType: replication.TRANSACTION_PAYLOAD_EVENT, LogPos: end, EventSize: end - evs[0].Header.LogPos},
+		Event:  &replication.TransactionPayloadEvent{Events: inner},
+	}
+	if err := feed(t, r, []*replication.BinlogEvent{evs[0], payload}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(*want, *got); diff != "" {
+		t.Fatalf("compressed transaction (-plain +compressed):\n%s", diff)
+	}
+	if e := (*got)[0].Events[1].Txn.End; e.Offset != uint64(end) {
+		t.Fatalf("transaction ends at %d, want %d, where the payload event ends", e.Offset, end)
+	}
+}
+
+// A partial JSON update (MySQL's binlog_row_value_options=PARTIAL_JSON)
+// holds only the changed part of a document: refused, never skipped.
+func TestReaderRefusesPartialJSON(t *testing.T) {
+	r, got := newTestReader(t, 1000, Start{})
+	w := &binlogWriter{pos: 4000}
+	evs := w.txn(6, row(1))
+	evs[3].Header.EventType = replication.PARTIAL_UPDATE_ROWS_EVENT
+	err := feed(t, r, evs)
+	if !errors.Is(err, tributary.ErrPreflight) || !strings.Contains(err.Error(), "binlog_row_value_options=''") {
+		t.Fatalf("partial JSON update: %v, want ErrPreflight naming binlog_row_value_options", err)
+	}
+	if len(*got) != 0 {
+		t.Fatalf("%d batches handed on, want none", len(*got))
 	}
 }

@@ -348,15 +348,17 @@ func (r *reader) handle(ctx context.Context, ev *replication.BinlogEvent) error 
 	case *replication.RowsEvent:
 		return r.rows(ctx, h, e)
 	case *replication.TransactionPayloadEvent:
+		// MySQL's compressed transaction: its events, decompressed, have no
+		// binlog positions of their own; the transaction ends where the
+		// payload event does.
 		for _, inner := range e.Events {
-			if err := r.handle(ctx, inner); err != nil {
+			ih := *inner.Header
+			ih.LogPos = h.LogPos
+			if err := r.handle(ctx, &replication.BinlogEvent{RawData: inner.RawData, Header: &ih, Event: inner.Event}); err != nil {
 				return err
 			}
 		}
 		return nil
-	}
-	if h.EventType == replication.PARTIAL_UPDATE_ROWS_EVENT {
-		return fmt.Errorf("partial JSON update at %s:%d: %w: set binlog_row_value_options='' on the source", r.file, h.LogPos, tributary.ErrPreflight)
 	}
 	return nil
 }
@@ -461,8 +463,13 @@ func (r *reader) rows(ctx context.Context, h *replication.EventHeader, e *replic
 		return nil
 	}
 	op, step := opOf(h.EventType)
+	if h.EventType == replication.PARTIAL_UPDATE_ROWS_EVENT {
+		return fmt.Errorf("partial JSON update of %s.%s at %s:%d: %w: the event holds only the changed part of the JSON document; set binlog_row_value_options='' on the source",
+			t.schema, t.name, r.file, h.LogPos, tributary.ErrPreflight)
+	}
 	if op == 0 {
-		return fmt.Errorf("binlog at %s:%d: rows event type %s is not supported", r.file, h.LogPos, h.EventType)
+		return &DecodeError{Table: t.schema + "." + t.name, At: fmt.Sprintf("%s:%d", r.file, h.LogPos), Txn: r.tx.id, Row: r.tx.index,
+			Err: fmt.Errorf("rows event type %s is not supported", h.EventType)}
 	}
 	if len(e.SkippedColumns) > 0 {
 		for _, sk := range e.SkippedColumns {

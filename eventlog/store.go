@@ -33,6 +33,11 @@ const DefaultMaxAtomic = 1000
 // transaction streams through.
 const DefaultMaxInFlight = 4096
 
+// DefaultMaxInFlightBytes bounds the bytes of the messages published but
+// not yet acknowledged, so that large events (up to max_payload each) keep
+// memory bounded too.
+const DefaultMaxInFlightBytes = 64 << 20
+
 // Config describes the stream that holds one source's events.
 type Config struct {
 	// Stream is the JetStream stream name.
@@ -48,6 +53,9 @@ type Config struct {
 	// MaxInFlight bounds unacknowledged messages (default
 	// DefaultMaxInFlight).
 	MaxInFlight int
+	// MaxInFlightBytes bounds the bodies of unacknowledged messages, in
+	// bytes (default DefaultMaxInFlightBytes).
+	MaxInFlightBytes int
 	// AckTimeout is how long one publish may wait for its acknowledgement.
 	AckTimeout time.Duration
 	// MustExist makes Open fail with ErrNoStream instead of creating a
@@ -93,9 +101,11 @@ type Store struct {
 
 	// inFlight counts messages sent but not yet acknowledged (an atomic
 	// batch of n messages counts n until its one acknowledgement).
-	flowMu   sync.Mutex
-	flowCond *sync.Cond
-	inFlight int
+	flowMu        sync.Mutex
+	flowCond      *sync.Cond
+	inFlight      int
+	inFlightBytes int
+	peakBytes     int // the most inFlightBytes has been
 
 	mu      sync.Mutex
 	err     error // first append failure; cleared by Sync
@@ -106,8 +116,19 @@ type Store struct {
 type pendingAck struct {
 	fut  jetstream.PubAckFuture
 	want uint64          // the sequence the acknowledgement must carry
-	n    int             // messages it covers
+	load load            // the messages it covers
 	lost <-chan struct{} // closed if the connection it was sent on drops
+}
+
+// load is what messages in flight weigh against the bounds.
+type load struct{ msgs, bytes int }
+
+func loadOf(events []tributary.Event) load {
+	l := load{msgs: len(events)}
+	for i := range events {
+		l.bytes += len(events[i].Body)
+	}
+	return l
 }
 
 // ErrConnectionLost means the NATS connection dropped while appends were
@@ -141,6 +162,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.MaxInFlightBytes <= 0 {
+		cfg.MaxInFlightBytes = DefaultMaxInFlightBytes
 	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
@@ -449,8 +473,9 @@ func (s *Store) Flush(ctx context.Context) error {
 	if err := s.fitAll(ctx, events); err != nil {
 		return err
 	}
-	s.acquire(len(events))
-	return s.appendAtomic(ctx, events)
+	l := loadOf(events)
+	s.acquire(l)
+	return s.appendAtomic(ctx, events, l)
 }
 
 // fitAll makes every event small enough for one message.
@@ -473,11 +498,12 @@ func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error 
 		return err
 	}
 	for i := range events {
-		s.acquire(1)
 		ev := &events[i]
+		l := load{msgs: 1, bytes: len(ev.Body)}
+		s.acquire(l)
 		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
 		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
-		if err := s.publishAsync(ctx, msg, s.last+1, 1); err != nil {
+		if err := s.publishAsync(ctx, msg, s.last+1, l); err != nil {
 			if errors.Is(err, nats.ErrMaxPayload) {
 				return s.tooLarge(ev, msg)
 			}
@@ -488,7 +514,7 @@ func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error 
 	return nil
 }
 
-func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) error {
+func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event, l load) error {
 	id := nuid.Next()
 	n := len(events)
 	for i := range events {
@@ -506,7 +532,7 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) erro
 			// A batch left uncommitted is dropped by the server: nothing of
 			// it is stored.
 			if err := s.nc.PublishMsg(msg); err != nil {
-				s.release(n)
+				s.release(l)
 				if errors.Is(err, nats.ErrMaxPayload) {
 					return s.tooLarge(ev, msg)
 				}
@@ -515,7 +541,7 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) erro
 			continue
 		}
 		msg.Header[headerBatchCommit] = []string{"1"}
-		if err := s.publishAsync(ctx, msg, s.last+uint64(n), n); err != nil {
+		if err := s.publishAsync(ctx, msg, s.last+uint64(n), l); err != nil {
 			if errors.Is(err, nats.ErrMaxPayload) {
 				return s.tooLarge(ev, msg)
 			}
@@ -526,40 +552,43 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event) erro
 	return nil
 }
 
-func (s *Store) publishAsync(ctx context.Context, msg *nats.Msg, want uint64, n int) error {
+func (s *Store) publishAsync(ctx context.Context, msg *nats.Msg, want uint64, l load) error {
 	fut, err := s.js.PublishMsgAsync(msg)
 	if err != nil {
-		s.release(n)
+		s.release(l)
 		return fmt.Errorf("append at stream sequence %d: %w", want, err)
 	}
 	s.pending.Add(1)
 	// The queue holds at most MaxInFlight acknowledgements and acquire
 	// bounds messages to as many, so this send does not block for long.
 	select {
-	case s.queue <- pendingAck{fut: fut, want: want, n: n, lost: *s.lost.Load()}:
+	case s.queue <- pendingAck{fut: fut, want: want, load: l, lost: *s.lost.Load()}:
 		return nil
 	case <-ctx.Done():
 		s.pending.Done()
-		s.release(n)
+		s.release(l)
 		return ctx.Err()
 	}
 }
 
-// acquire waits until n more messages may be in flight: back-pressure
-// that bounds memory whatever the batch sizes. A batch larger than the
-// bound is let through alone.
-func (s *Store) acquire(n int) {
+// acquire waits until l more may be in flight: back-pressure that bounds
+// memory whatever the batch and message sizes. A batch larger than a bound
+// is let through alone.
+func (s *Store) acquire(l load) {
 	s.flowMu.Lock()
-	for s.inFlight > 0 && s.inFlight+n > s.cfg.MaxInFlight {
+	for s.inFlight > 0 && (s.inFlight+l.msgs > s.cfg.MaxInFlight || s.inFlightBytes+l.bytes > s.cfg.MaxInFlightBytes) {
 		s.flowCond.Wait()
 	}
-	s.inFlight += n
+	s.inFlight += l.msgs
+	s.inFlightBytes += l.bytes
+	s.peakBytes = max(s.peakBytes, s.inFlightBytes)
 	s.flowMu.Unlock()
 }
 
-func (s *Store) release(n int) {
+func (s *Store) release(l load) {
 	s.flowMu.Lock()
-	s.inFlight -= n
+	s.inFlight -= l.msgs
+	s.inFlightBytes -= l.bytes
 	s.flowMu.Unlock()
 	s.flowCond.Broadcast()
 }
@@ -573,7 +602,7 @@ func (s *Store) ackLoop() {
 			return
 		case p := <-s.queue:
 			s.check(p)
-			s.release(p.n)
+			s.release(p.load)
 			s.pending.Done()
 		}
 	}
@@ -585,13 +614,13 @@ func (s *Store) check(p pendingAck) {
 	case ack := <-p.fut.Ok():
 		err = checkAck(ack, p.want)
 	case e := <-p.fut.Err():
-		err = classifyPublishError(p.want, p.n, e)
+		err = classifyPublishError(p.want, p.load.msgs, e)
 	case <-p.lost:
 		select { // an acknowledgement that made it before the loss counts
 		case ack := <-p.fut.Ok():
 			err = checkAck(ack, p.want)
 		default:
-			err = fmt.Errorf("append at stream sequence %d: %w before the acknowledgement", p.want-uint64(p.n)+1, ErrConnectionLost)
+			err = fmt.Errorf("append at stream sequence %d: %w before the acknowledgement", p.want-uint64(p.load.msgs)+1, ErrConnectionLost)
 		}
 	}
 	if err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,7 +340,7 @@ func TestCheckFailsOnLostConnection(t *testing.T) {
 			}
 			lost := make(chan struct{})
 			close(lost)
-			s.check(pendingAck{fut: ack, want: 7, n: 1, lost: lost})
+			s.check(pendingAck{fut: ack, want: 7, load: load{msgs: 1}, lost: lost})
 			if err := s.failure(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("failure after check = %v, want %v", err, tc.want)
 			}
@@ -378,4 +379,33 @@ func storedHeaders(t *testing.T, nc *nats.Conn, n uint64, describe func(nats.Hea
 		out = append(out, describe(m.Header))
 	}
 	return out
+}
+
+// The bytes in flight stay under MaxInFlightBytes, however many messages
+// the message bound would let through.
+func TestInFlightBytesBound(t *testing.T) {
+	nc := startServer(t)
+	ctx := context.Background()
+	s := open(t, nc, Config{Stream: "EV", Prefix: "cdc", MaxInFlight: 4096, MaxInFlightBytes: 40 << 10})
+	body := []byte(`{"v":"` + strings.Repeat("x", 4000) + `"}`)
+	for i := range 200 {
+		b := testEvents("0-1-"+strconv.Itoa(i+10), 5, false) // appended message by message
+		for j := range b.Events {
+			b.Events[j].Body = body
+		}
+		if err := s.Append(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if n := streamLen(t, js); n != 1000 {
+		t.Fatalf("stream holds %d events, want 1000", n)
+	}
+	if s.peakBytes > 40<<10 || s.peakBytes < 4000 {
+		t.Fatalf("peak bytes in flight %d, want at most %d (and at least one message's)", s.peakBytes, 40<<10)
+	}
+	t.Logf("peak %d bytes in flight", s.peakBytes)
 }

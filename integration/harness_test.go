@@ -108,6 +108,16 @@ func (db *mariaDB) script(args ...string) string {
 	return string(out)
 }
 
+// sqlScript runs a script of statements as root, with the mariadb client.
+func (db *mariaDB) sqlScript(script string) {
+	db.t.Helper()
+	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "mariadb-sandbox.sh"), "sql", db.dir)
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		db.t.Fatalf("mariadb-sandbox.sh sql: %v\n%s", err, out)
+	}
+}
+
 func (db *mariaDB) start() {
 	db.t.Helper()
 	args := []string{"start"}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,7 @@ type typeTable struct {
 	name    string
 	columns []typedColumn
 	extra   string // more of the CREATE TABLE body
+	zone    string // the session time zone the rows are written in (default +05:30)
 }
 
 // typeMatrix is every column type MariaDB 10.11 has, each with its minimum,
@@ -111,6 +113,14 @@ var typeMatrix = []typeTable{
 		{"tm2", "TIME(2)", asString, []string{"'-838:59:59.99'", "'838:59:59.99'", "'-00:00:00.5'", "'100:00:00.01'"}},
 		{"tm6", "TIME(6)", asString, []string{"'-838:59:59.999999'", "'838:59:59.999999'", "'-01:02:03.000004'", "'24:00:00'"}},
 		{"yr", "YEAR", asYearNumber, []string{"1901", "2155", "0000", "2000"}},
+	}},
+	// Around the 2024 DST changes of a server session in Europe/Berlin: the
+	// last second before the spring gap, the first after it, a time in
+	// the gap, and both readings of the autumn hour that happens twice.
+	{name: "dst", zone: "Europe/Berlin", columns: []typedColumn{
+		{"ts", "TIMESTAMP NULL", asTimestamp, []string{"'2024-03-31 01:59:59'", "'2024-03-31 03:00:00'", "'2024-03-31 02:30:00'", "'2024-10-27 02:30:00'"}},
+		{"ts6", "TIMESTAMP(6) NULL", asTimestamp, []string{"'2024-10-27 01:59:59.999999'", "'2024-10-27 03:00:00.000001'", "FROM_UNIXTIME(1729989000.5)", "FROM_UNIXTIME(1729992600.25)"}},
+		{"dtm", "DATETIME(6)", asString, []string{"'2024-03-31 02:30:00'", "'2024-10-27 02:30:00.5'", "NOW(6) - INTERVAL 0 SECOND", "'2024-03-31 01:59:59.999999'"}},
 	}},
 	{name: "texts", columns: []typedColumn{
 		{"c", "CHAR(10) CHARACTER SET utf8mb4", asText, []string{"''", "'😀😀😀😀😀😀😀😀😀😀'", "'a  '", "' lead'"}},
@@ -168,8 +178,41 @@ var typeMatrix = []typeTable{
 // each value in the events is the value the database returns for the same
 // row, in the encoding docs/EVENTS.md gives: after the insert, as both
 // images of an update that moves the row, and before the delete.
-func TestTypeMatrix(t *testing.T) {
-	db := startMariaDB(t, "--default-time-zone=+03:00", "--max-allowed-packet=64M")
+func TestTypeMatrix(t *testing.T) { runTypeMatrix(t) }
+
+// TestTypeMatrixCompressedBinlog: the same with MariaDB's binlog
+// compression on, so that every row arrives in a compressed rows event.
+func TestTypeMatrixCompressedBinlog(t *testing.T) {
+	db := runTypeMatrix(t, "--log-bin-compress=ON", "--log-bin-compress-min-len=10")
+	conn := db.root()
+	r, err := conn.Execute("SHOW BINLOG EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed := 0
+	for i := range r.RowNumber() {
+		typ, _ := r.GetString(i, 2)
+		if strings.Contains(typ, "_compressed") {
+			compressed++
+		}
+	}
+	if compressed == 0 {
+		t.Fatal("the binlog holds no compressed events: the test did not test compression")
+	}
+	t.Logf("%d compressed binlog events", compressed)
+}
+
+// runTypeMatrix is TestTypeMatrix on a server started with extra options.
+func runTypeMatrix(t *testing.T, serverArgs ...string) *mariaDB {
+	db := startMariaDB(t, append([]string{"--default-time-zone=+03:00", "--max-allowed-packet=64M"}, serverArgs...)...)
+	// A named zone with DST, for the dst table: the sandbox has no time
+	// zone tables until they are loaded.
+	const zoneFile = "/usr/share/zoneinfo/Europe/Berlin"
+	tz, err := exec.Command("mariadb-tzinfo-to-sql", zoneFile, "Europe/Berlin").Output()
+	if err != nil {
+		t.Fatalf("mariadb-tzinfo-to-sql %s (the tzdata and mariadb-client packages provide them): %v", zoneFile, err)
+	}
+	db.sqlScript("USE mysql;\n" + string(tz))
 	ns := startNATS(t)
 	stmts := []string{"CREATE DATABASE types"}
 	for _, tb := range typeMatrix {
@@ -187,13 +230,18 @@ func TestTypeMatrix(t *testing.T) {
 	// Zero dates and out-of-range values are written as the server's
 	// permissive mode stores them; the session writes in +05:30.
 	conn := db.root()
-	for _, s := range []string{"SET SESSION sql_mode = ''", "SET SESSION time_zone = '+05:30'"} {
-		if _, err := conn.Execute(s); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := conn.Execute("SET SESSION sql_mode = ''"); err != nil {
+		t.Fatal(err)
 	}
 	rows, changes := 0, 0
 	for _, tb := range typeMatrix {
+		zone := tb.zone
+		if zone == "" {
+			zone = "+05:30"
+		}
+		if _, err := conn.Execute("SET SESSION time_zone = '" + zone + "'"); err != nil {
+			t.Fatal(err)
+		}
 		n := len(tb.columns[0].values)
 		var names []string
 		for _, c := range tb.columns {
@@ -301,6 +349,7 @@ func TestTypeMatrix(t *testing.T) {
 		cols += len(tb.columns)
 	}
 	t.Logf("%d tables, %d typed columns, %d rows, %d events, %d values compared", len(typeMatrix), cols, rows, len(evs), checked)
+	return db
 }
 
 // waitForEvents waits until the stream holds n events, and fails with what
