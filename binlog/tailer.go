@@ -133,9 +133,11 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 		User:                    t.opts.Source.User,
 		Password:                t.opts.Source.Password,
 		TimestampStringLocation: time.UTC,
-		HeartbeatPeriod:         time.Second,
-		ReadTimeout:             10 * time.Second,
-		DisableRetrySync:        true, // Run's caller restarts from the stored position instead
+		// A damaged event fails its CRC32 instead of being decoded.
+		VerifyChecksum:   true,
+		HeartbeatPeriod:  time.Second,
+		ReadTimeout:      10 * time.Second,
+		DisableRetrySync: true, // Run's caller restarts from the stored position instead
 		// go-mysql buffers this many parsed events ahead of us (10,240 by
 		// default; a decoded rows event of 100 rows holds tens of KiB): keep
 		// memory flat.
