@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tributary-cdc/tributary"
 )
@@ -31,29 +32,7 @@ func buildEvent(o *Options, t *table, tx *transaction, idx int, op byte, before,
 	subject := t.subjectPrefix + keyToken
 	id := o.Name + ":" + tx.id + ":" + strconv.Itoa(idx)
 
-	b := make([]byte, 0, 256+48*len(t.columns))
-	b = append(b, `{"specversion":"1.0","id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"source":`...)
-	b = appendString(b, "/tributary/"+o.Name)
-	b = append(b, `,"type":`...)
-	b = appendString(b, t.typePrefix+opType[op])
-	b = append(b, `,"subject":`...)
-	b = appendString(b, subject[len(o.Prefix)+1:])
-	b = append(b, `,"time":"`...)
-	b = tx.time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","datacontenttype":"application/json","txid":`...)
-	b = appendString(b, tx.id)
-	if tx.gtid != "" {
-		b = append(b, `,"gtid":`...)
-		b = appendString(b, tx.gtid)
-	}
-	b = append(b, `,"binlogfile":`...)
-	b = appendString(b, tx.begin.File)
-	b = append(b, `,"binlogpos":`...)
-	b = strconv.AppendUint(b, tx.begin.Offset, 10)
-	b = append(b, `,"txindex":`...)
-	b = strconv.AppendInt(b, int64(idx), 10)
+	b := appendEnvelope(make([]byte, 0, 256+48*len(t.columns)), o, id, t.typePrefix+opType[op], subject, tx, idx)
 	b = append(b, `,"schemaversion":"`...)
 	b = append(b, t.version...)
 	b = append(b, '"')
@@ -98,19 +77,87 @@ func buildEvent(o *Options, t *table, tx *transaction, idx int, op byte, before,
 	}
 	b = append(b, '}')
 
+	return newEvent(o, tx, id, subject, idx, b), nil
+}
+
+// appendEnvelope appends the CloudEvents attributes every event has, up to
+// and including txindex, after the opening brace.
+func appendEnvelope(b []byte, o *Options, id, typ, subject string, tx *transaction, idx int) []byte {
+	b = append(b, `{"specversion":"1.0","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"source":`...)
+	b = appendString(b, "/tributary/"+o.Name)
+	b = append(b, `,"type":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"subject":`...)
+	b = appendString(b, subject[len(o.Prefix)+1:])
+	b = append(b, `,"time":"`...)
+	b = tx.time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","datacontenttype":"application/json","txid":`...)
+	b = appendString(b, tx.id)
+	if tx.gtid != "" {
+		b = append(b, `,"gtid":`...)
+		b = appendString(b, tx.gtid)
+	}
+	b = append(b, `,"binlogfile":`...)
+	b = appendString(b, tx.begin.File)
+	b = append(b, `,"binlogpos":`...)
+	b = strconv.AppendUint(b, tx.begin.Offset, 10)
+	b = append(b, `,"txindex":`...)
+	return strconv.AppendInt(b, int64(idx), 10)
+}
+
+// schemaSubjectToken ends the subject of a table's schema_changed events:
+// no escaped key can produce it, as escaping never writes '~'.
+const schemaSubjectToken = "~schema"
+
+// buildSchemaEvent encodes a DDL statement's change to one table as a
+// CloudEvents body, all but its closing "txlast" member. columns is nil
+// when the definition the statement left is not known.
+func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, defaultDB string, columns []ColumnInfo) (tributary.Event, error) {
+	subject := o.Prefix + "." + EscapeToken(ref.db) + "." + EscapeToken(ref.name) + "." + schemaSubjectToken
+	id := o.Name + ":" + tx.id + ":" + strconv.Itoa(idx)
+	b := appendEnvelope(make([]byte, 0, 512+len(stmt)), o, id, ref.db+"."+ref.name+".schema_changed", subject, tx, idx)
+	if !utf8.ValidString(stmt) {
+		return tributary.Event{}, fmt.Errorf("the statement is not valid UTF-8")
+	}
+	b = append(b, `,"data":{"statement":`...)
+	b = appendString(b, stmt)
+	b = append(b, `,"database":`...)
+	b = appendString(b, defaultDB)
+	b = append(b, `,"columns":`...)
+	if columns == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range columns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendString(b, c.Name)
+			b = append(b, `,"type":`...)
+			b = appendString(b, c.Type)
+			b = append(b, `,"nullable":`...)
+			b = strconv.AppendBool(b, c.Nullable)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	return newEvent(o, tx, id, subject, idx, b), nil
+}
+
+// newEvent is an event of transaction tx with its place in it; finish
+// completes the mark and the body.
+func newEvent(o *Options, tx *transaction, id, subject string, idx int, body []byte) tributary.Event {
 	return tributary.Event{
 		ID:      id,
 		Subject: subject,
 		Time:    tx.time,
-		Body:    b,
-		Txn: tributary.TxnMark{
-			Source: o.Name,
-			ID:     tx.id,
-			GTID:   tx.gtid,
-			Begin:  tx.begin,
-			Index:  idx,
-		},
-	}, nil
+		Body:    body,
+		Txn:     tributary.TxnMark{Source: o.Name, ID: tx.id, GTID: tx.gtid, Begin: tx.begin, Index: idx},
+	}
 }
 
 func appendNames(b []byte, names []string) []byte {

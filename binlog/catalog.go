@@ -87,6 +87,52 @@ func (c *sqlCatalog) specialColumns(schema, table string) (map[string]kind, erro
 	return cols, nil
 }
 
+// ColumnInfo describes a column in a schema_changed event.
+type ColumnInfo struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"` // as information_schema.COLUMNS.COLUMN_TYPE, e.g. decimal(7,3) unsigned
+	Nullable bool   `json:"nullable"`
+}
+
+// liveColumns reads a table's columns, but only if the binlog ends at
+// file:pos before and after the read: then the definition read is the one
+// the DDL ending there left. known is false otherwise (more has been
+// written since, perhaps more DDL). A table that does not exist has no
+// columns.
+func (c *sqlCatalog) liveColumns(schema, table, file string, pos uint32) (cols []ColumnInfo, known bool, err error) {
+	atHead := func() (bool, error) {
+		r, err := c.conn.Execute("SHOW MASTER STATUS")
+		if err != nil {
+			return false, fmt.Errorf("%w: read the binlog head: %w", errCatalog, err)
+		}
+		if r.RowNumber() == 0 {
+			return false, nil
+		}
+		f, _ := r.GetString(0, 0)
+		p, _ := r.GetUint(0, 1)
+		return f == file && p == uint64(pos), nil
+	}
+	if ok, err := atHead(); !ok || err != nil {
+		return nil, false, err
+	}
+	r, err := c.conn.Execute(`SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, table)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: read the columns of %s.%s: %w", errCatalog, schema, table, err)
+	}
+	cols = []ColumnInfo{}
+	for i := range r.RowNumber() {
+		name, _ := r.GetString(i, 0)
+		typ, _ := r.GetString(i, 1)
+		null, _ := r.GetString(i, 2)
+		cols = append(cols, ColumnInfo{Name: name, Type: typ, Nullable: null == "YES"})
+	}
+	if ok, err := atHead(); !ok || err != nil {
+		return nil, false, err
+	}
+	return cols, true, nil
+}
+
 // forget drops what is known of table definitions, after DDL.
 func (c *sqlCatalog) forget() {
 	clear(c.special)

@@ -27,7 +27,10 @@ func (fakeCatalog) charsetOf(c uint64) (string, bool) {
 	return cs, ok
 }
 func (fakeCatalog) specialColumns(string, string) (map[string]kind, error) { return nil, nil }
-func (fakeCatalog) forget()                                                {}
+func (fakeCatalog) liveColumns(string, string, string, uint32) ([]ColumnInfo, bool, error) {
+	return nil, false, nil
+}
+func (fakeCatalog) forget() {}
 
 const testUUID = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
 
@@ -201,11 +204,55 @@ func TestReaderDDLAdvancesGTIDSet(t *testing.T) {
 	if err := feed(t, r, evs); err != nil {
 		t.Fatal(err)
 	}
-	if len(*got) != 2 {
-		t.Fatalf("got %d batches, want 2 (the DDL has no rows)", len(*got))
+	if len(*got) != 3 {
+		t.Fatalf("got %d batches, want 3 (row, DDL, row)", len(*got))
 	}
-	if b := (*got)[1].Events[0].Txn.Begin.GTIDSet; b != testUUID+":1-7" {
+	ddl := (*got)[1].Events
+	if len(ddl) != 1 || ddl[0].Subject != "cdc.shop.orders.~schema" || ddl[0].Txn.ID != testUUID+":7" || !ddl[0].Txn.Last ||
+		ddl[0].Txn.End.GTIDSet != testUUID+":1-7" {
+		t.Fatalf("DDL batch %+v, want one schema_changed event of shop.orders ending the GTID 7 transaction", ddl)
+	}
+	var body struct {
+		Type string
+		Data struct {
+			Statement string
+			Columns   []ColumnInfo
+		}
+	}
+	if err := json.Unmarshal(ddl[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Type != "shop.orders.schema_changed" || body.Data.Statement != "ALTER TABLE shop.orders ADD COLUMN x INT" || body.Data.Columns != nil {
+		t.Fatalf("DDL event %s", ddl[0].Body)
+	}
+	if b := (*got)[2].Events[0].Txn.Begin.GTIDSet; b != testUUID+":1-7" {
 		t.Fatalf("transaction after the DDL begins after %q, want %q", b, testUUID+":1-7")
+	}
+}
+
+// A server without GTIDs writes DDL without a transaction around it: the
+// statement is a transaction of its own.
+func TestReaderDDLWithoutGTIDs(t *testing.T) {
+	r, got := newTestReader(t, 1000, Start{})
+	r.gset, r.gsetStr = nil, ""
+	w := &binlogWriter{pos: 4000}
+	q := w.event(replication.QUERY_EVENT, 120, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("RENAME TABLE orders TO orders_old, other.t TO shop.x")})
+	if err := feed(t, r, []*replication.BinlogEvent{q}); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, b := range *got {
+		for _, e := range b.Events {
+			subjects = append(subjects, e.Subject)
+		}
+	}
+	// other.t is included too (no --include); every table named gets one.
+	want := []string{"cdc.shop.orders.~schema", "cdc.shop.orders_old.~schema", "cdc.other.t.~schema", "cdc.shop.x.~schema"}
+	if diff := cmp.Diff(want, subjects); diff != "" {
+		t.Fatalf("subjects (-want +got):\n%s", diff)
+	}
+	if e := (*got)[0].Events[3]; !e.Txn.Last || e.Txn.ID != "binlog.000007:4000" || e.Txn.End.Offset != 4120 {
+		t.Fatalf("last event %+v, want the end of a transaction binlog.000007:4000 ending at 4120", e.Txn)
 	}
 }
 

@@ -411,9 +411,50 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 	// DDL: table definitions may have changed.
 	clear(r.tables)
 	r.cat.forget()
-	if r.tx.active && (r.tx.standalone || r.tx.gtid != "") && r.tx.index == 0 {
+	ddlTxn := r.tx.active && (r.tx.standalone || r.tx.gtid != "") && r.tx.index == 0
+	refs := ddlTables(q, string(e.Schema))
+	if !r.tx.active && len(refs) > 0 {
+		// No GTIDs: the statement is a transaction of its own.
+		if err := r.begin(h, "", true, time.Unix(int64(h.Timestamp), 0)); err != nil {
+			return err
+		}
+		ddlTxn = true
+	}
+	for _, ref := range refs {
+		if err := r.schemaChanged(ref, q, string(e.Schema), h); err != nil {
+			return err
+		}
+	}
+	if ddlTxn {
 		return r.commit(ctx, h)
 	}
+	return nil
+}
+
+// schemaChanged adds the schema_changed event of one table a DDL statement
+// changed, if the table is included.
+func (r *reader) schemaChanged(ref tableRef, stmt, defaultDB string, h *replication.EventHeader) error {
+	if !r.included(ref.db, ref.name) {
+		return nil
+	}
+	idx := r.tx.index
+	r.tx.index++
+	if idx < r.skip {
+		r.tx.handedOn = true
+		return nil
+	}
+	cols, known, err := r.cat.liveColumns(ref.db, ref.name, r.file, h.LogPos)
+	if err != nil {
+		return err
+	}
+	if !known {
+		cols = nil
+	}
+	ev, err := buildSchemaEvent(r.opts, ref, &r.tx, idx, stmt, defaultDB, cols)
+	if err != nil {
+		return &DecodeError{Table: ref.db + "." + ref.name, At: fmt.Sprintf("%s:%d", r.file, h.LogPos), Txn: r.tx.id, Row: idx, Err: err}
+	}
+	r.tx.pending = append(r.tx.pending, ev)
 	return nil
 }
 
