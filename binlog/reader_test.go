@@ -321,3 +321,18 @@ func TestReaderRefusesPartialJSON(t *testing.T) {
 		t.Fatalf("%d batches handed on, want none", len(*got))
 	}
 }
+
+// A panic of go-mysql's parser, which its BinlogSyncer reports as a stream
+// error, stops the pipeline as a decode error naming where, instead of
+// being retried for ever; other stream errors are retried.
+func TestClassifyStreamError(t *testing.T) {
+	from := tributary.Position{File: "binlog.000002", Offset: 4}
+	err := classifyStreamError(from, "binlog.000002:1234", errors.New("panic runtime error: slice bounds out of range [12344:17]\nstack: ..."))
+	if !errors.Is(err, ErrDecode) || !strings.Contains(err.Error(), "the event after binlog.000002:1234 (panic runtime error") ||
+		!strings.Contains(err.Error(), "slice bounds out of range") || strings.Contains(err.Error(), "stack") {
+		t.Fatalf("parser panic = %v, want a decode error naming the position and the panic, without the stack", err)
+	}
+	if err := classifyStreamError(from, "binlog.000002:1234", errors.New("connection reset by peer")); errors.Is(err, ErrDecode) {
+		t.Fatalf("a connection error = %v, classified as a decode error", err)
+	}
+}

@@ -209,6 +209,7 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 			}
 		}
 	}()
+	var lastPos uint32 // end of the last event handled, in r.file
 	for {
 		var ev *replication.BinlogEvent
 		select {
@@ -225,7 +226,7 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				return classifyStreamError(start.From, err)
+				return classifyStreamError(start.From, fmt.Sprintf("%s:%d", r.file, lastPos), err)
 			case <-ctx.Done():
 				return nil
 			}
@@ -236,6 +237,7 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 			}
 			return err
 		}
+		lastPos = ev.Header.LogPos
 		if stop := t.opts.StopAt; stop.File != "" && r.file == stop.File && uint64(ev.Header.LogPos) >= stop.Offset && !r.tx.active {
 			return nil
 		}
@@ -279,10 +281,18 @@ func checkNotPurged(conn *client.Conn, srv Server, from tributary.Position) erro
 
 const purgedHint = "the changes made since are in no binlog any more, so this stream cannot be continued without a gap: start a new stream from the current head (tributary start --stream NEW_NAME) and rebuild consumers from it; keep binlogs longer (binlog_expire_logs_seconds) to avoid this"
 
-func classifyStreamError(from tributary.Position, err error) error {
+// classifyStreamError says what an error of the binlog stream means. after
+// is where the last event handled ended.
+func classifyStreamError(from tributary.Position, after string, err error) error {
 	var me *mysql.MyError
 	if errors.As(err, &me) && me.Code == mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
 		return fmt.Errorf("%w: the source cannot serve the binlog from %s: %s; %s", tributary.ErrBinlogPurged, from, me.Message, purgedHint)
+	}
+	// go-mysql's BinlogSyncer turns a panic of its parser into this error:
+	// the same event would fail the same way again, so it is not retried.
+	if msg := err.Error(); strings.HasPrefix(msg, "panic ") {
+		first, _, _ := strings.Cut(msg, "\n")
+		return fmt.Errorf("%w: go-mysql cannot parse the event after %s (%s): read it with mariadb-binlog or mysqlbinlog --start-position to see what the source wrote; tributary stopped there and stored nothing after it", ErrDecode, after, first)
 	}
 	return fmt.Errorf("read binlog: %w", err)
 }
