@@ -111,6 +111,15 @@ type Info struct {
 	LastSeq  uint64
 	LastTime time.Time
 	Last     *LastEvent // StreamStatus only; nil for an empty stream
+	// Values is the object store of the stream's large values (StreamStatus
+	// only); nil if no value has needed it (docs/EVENTS.md, Large values).
+	Values *ValuesInfo
+}
+
+// ValuesInfo is the state of a stream's large-value store.
+type ValuesInfo struct {
+	Bucket string
+	Bytes  uint64
 }
 
 // StreamInfo reads a stream's state and metadata.
@@ -133,6 +142,22 @@ func StreamStatus(ctx context.Context, nc *nats.Conn, stream string) (Info, erro
 	if found {
 		info.Last = &last
 	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return Info{}, fmt.Errorf("open JetStream: %w", err)
+	}
+	os, err := js.ObjectStore(ctx, ValuesBucket(stream))
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return info, nil
+	case err != nil:
+		return Info{}, fmt.Errorf("look up object store %s: %w", ValuesBucket(stream), err)
+	}
+	vs, err := os.Status(ctx)
+	if err != nil {
+		return Info{}, fmt.Errorf("read object store %s: %w", ValuesBucket(stream), err)
+	}
+	info.Values = &ValuesInfo{Bucket: vs.Bucket(), Bytes: vs.Size()}
 	return info, nil
 }
 

@@ -13,6 +13,10 @@ type statusJSON struct {
 	} `json:"binlog_head"`
 	Stream struct {
 		Messages uint64 `json:"messages"`
+		Values   *struct {
+			Bucket string `json:"bucket"`
+			Bytes  uint64 `json:"bytes"`
+		} `json:"values"`
 	} `json:"stream"`
 	LastEvent *struct {
 		Seq     uint64 `json:"seq"`

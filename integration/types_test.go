@@ -645,4 +645,11 @@ func TestLargeValues(t *testing.T) {
 	if got := string(evs[2].Data.After["name"]); got != `"both"` {
 		t.Errorf("update after.name = %s, want \"both\" (small values stay in the event)", got)
 	}
+
+	// status reports the store beside the stream.
+	st := status(t, "--nats", ns.url(), "--stream", "TRIBUTARY_BIG")
+	stored := uint64(2*len(wantInline["body"]) + len(wantInline["doc"])) // two BLOB values and one TEXT
+	if v := st.Stream.Values; v == nil || v.Bucket != "TRIBUTARY_BIG_VALUES" || v.Bytes < stored {
+		t.Errorf("status stream.values = %+v, want bucket TRIBUTARY_BIG_VALUES holding at least the %d bytes stored", v, stored)
+	}
 }

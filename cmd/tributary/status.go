@@ -43,6 +43,14 @@ type streamJSON struct {
 	FirstSeq uint64    `json:"first_seq"`
 	LastSeq  uint64    `json:"last_seq"`
 	LastTime time.Time `json:"last_stored,omitzero"`
+	// Values is the object store holding the stream's large values, if
+	// any value has needed it.
+	Values *valuesJSON `json:"values,omitempty"`
+}
+
+type valuesJSON struct {
+	Bucket string `json:"bucket"`
+	Bytes  uint64 `json:"bytes"`
 }
 
 type lastEventJSON struct {
@@ -139,6 +147,9 @@ func collectStatus(ctx context.Context, c *Config) (*Status, error) {
 		c.Include = info.Metadata["include"] // as the pipeline writing the stream has it
 	}
 	st.Stream = &streamJSON{Name: info.Stream, Messages: info.Messages, Bytes: info.Bytes, FirstSeq: info.FirstSeq, LastSeq: info.LastSeq, LastTime: info.LastTime}
+	if v := info.Values; v != nil {
+		st.Stream.Values = &valuesJSON{Bucket: v.Bucket, Bytes: v.Bytes}
+	}
 	var start binlog.Start
 	found := info.Last != nil
 	if found {
@@ -205,6 +216,9 @@ func printStatus(w io.Writer, st *Status) {
 		fmt.Fprintf(w, ", sequences %d-%d", s.FirstSeq, s.LastSeq)
 	}
 	fmt.Fprintln(w)
+	if v := s.Values; v != nil {
+		fmt.Fprintf(w, "large values: %s, %s (object store)\n", v.Bucket, humanBytes(v.Bytes))
+	}
 	if e := st.LastEvent; e != nil {
 		fmt.Fprintf(w, "last event:   sequence %d, %s (transaction %s row %d, last in transaction: %v), committed %s\n",
 			e.Seq, e.ID, e.Txn, e.Row, e.TxnLast, e.Committed.Format(time.RFC3339))
