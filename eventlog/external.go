@@ -217,3 +217,66 @@ func unquote(key []byte) string {
 	_ = json.Unmarshal(key, &s) // a key splitObject read is a valid JSON string
 	return s
 }
+
+// Inline gives back the body an event would have had without its large
+// values moved out: each value named in data.external is fetched from its
+// object store and put back in its image, and data.external is removed.
+// A body without data.external is returned as it is.
+func Inline(ctx context.Context, js jetstream.JetStream, body []byte) ([]byte, error) {
+	if !bytes.Contains(body, []byte(`"external":`)) {
+		return body, nil
+	}
+	top, err := splitObject(body)
+	if err != nil {
+		return nil, fmt.Errorf("event body: %w", err)
+	}
+	di := slices.IndexFunc(top, func(m member) bool { return string(m.key) == `"data"` })
+	if di < 0 {
+		return body, nil
+	}
+	data, err := splitObject(top[di].value)
+	if err != nil {
+		return nil, fmt.Errorf("event data: %w", err)
+	}
+	xi := slices.IndexFunc(data, func(m member) bool { return string(m.key) == `"external"` })
+	if xi < 0 {
+		return body, nil
+	}
+	var refs map[string]map[string]externalRef
+	if err := json.Unmarshal(data[xi].value, &refs); err != nil {
+		return nil, fmt.Errorf("event data.external: %w", err)
+	}
+	stores := map[string]jetstream.ObjectStore{}
+	for i, m := range data {
+		image := unquote(m.key)
+		if refs[image] == nil {
+			continue
+		}
+		row, err := splitObject(m.value)
+		if err != nil {
+			return nil, fmt.Errorf("event data %s: %w", m.key, err)
+		}
+		for j, c := range row {
+			ref, ok := refs[image][unquote(c.key)]
+			if !ok {
+				continue
+			}
+			os, ok := stores[ref.Bucket]
+			if !ok {
+				if os, err = js.ObjectStore(ctx, ref.Bucket); err != nil {
+					return nil, fmt.Errorf("open object store %s: %w", ref.Bucket, err)
+				}
+				stores[ref.Bucket] = os
+			}
+			value, err := os.GetBytes(ctx, ref.Name)
+			if err != nil {
+				return nil, fmt.Errorf("get %s from object store %s: %w", ref.Name, ref.Bucket, err)
+			}
+			row[j].value = value
+		}
+		data[i].value = joinObject(row)
+	}
+	data = slices.Delete(data, xi, xi+1)
+	top[di].value = joinObject(data)
+	return joinObject(top), nil
+}

@@ -143,6 +143,23 @@ func TestAppendLargeValue(t *testing.T) {
 	if string(value) != fmt.Sprintf("%q", big) {
 		t.Fatalf("object %s holds %d bytes, want the value's JSON text (%d bytes)", ref.Name, len(value), len(big)+2)
 	}
+
+	// Inline gives back the body as it was before the value moved out,
+	// byte for byte, and leaves other bodies alone.
+	inlined, err := Inline(ctx, js, msg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := bigBody("", big); !bytes.Equal(inlined, want) {
+		t.Fatalf("Inline gave %d bytes, not the original body (%d bytes)", len(inlined), len(want))
+	}
+	first, err := st.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same, err := Inline(ctx, js, first.Data); err != nil || !bytes.Equal(same, first.Data) {
+		t.Fatalf("Inline of a body without external values = %s, %v; want it unchanged", same, err)
+	}
 }
 
 // TestAppendTooLarge: an event that many small values make too large is

@@ -646,6 +646,25 @@ func TestLargeValues(t *testing.T) {
 		t.Errorf("update after.name = %s, want \"both\" (small values stay in the event)", got)
 	}
 
+	// tail --inline prints the events as they would have been.
+	code, out, errOut := runTributary(t, time.Minute, "tail", "--nats", ns.url(), "--stream", "TRIBUTARY_BIG", "--inline")
+	if code != 0 {
+		t.Fatalf("tail --inline exited %d:\n%s", code, errOut)
+	}
+	var inlined []largeEvent
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e largeEvent
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		inlined = append(inlined, e)
+	}
+	if len(inlined) != 3 || inlined[1].Data.External != nil || inlined[2].Data.External != nil ||
+		string(inlined[1].Data.After["body"]) != wantInline["body"] || string(inlined[2].Data.Before["body"]) != wantInline["body"] ||
+		string(inlined[2].Data.After["body"]) != wantInline["body"] || string(inlined[2].Data.After["doc"]) != wantInline["doc"] {
+		t.Errorf("tail --inline did not give the values back in place (%d events)", len(inlined))
+	}
+
 	// status reports the store beside the stream.
 	st := status(t, "--nats", ns.url(), "--stream", "TRIBUTARY_BIG")
 	stored := uint64(2*len(wantInline["body"]) + len(wantInline["doc"])) // two BLOB values and one TEXT

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/tributary-cdc/tributary/eventlog"
@@ -14,7 +16,7 @@ import (
 func newTailCommand() *cobra.Command {
 	c := defaultConfig()
 	var configPath, from, subject string
-	var follow bool
+	var follow, inline bool
 	cmd := &cobra.Command{
 		Use:   "tail",
 		Short: "Print stored events as JSON lines, exactly as stored",
@@ -23,7 +25,11 @@ per line, exactly as stored, through an ordered consumer. Without --follow
 it stops after the last event stored when it started.
 
 --from is first (default), last, a stream sequence, or an RFC 3339 time
-(the time NATS stored the event).`,
+(the time NATS stored the event).
+
+--inline prints events whose large values were moved to the object store
+(data.external, see docs/EVENTS.md) as they would have been: each value
+fetched and put back, data.external removed.`,
 		Example: `  tributary tail --nats nats://127.0.0.1:4222 --stream TRIBUTARY_SHOP
   tributary tail --stream TRIBUTARY_SHOP --from 2026-11-25T10:00:00Z --follow
   tributary tail --stream TRIBUTARY_SHOP --subject 'tributary.shop.shop.orders.>' | jq .data`,
@@ -52,11 +58,21 @@ it stops after the last event stored when it started.
 				return err
 			}
 			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				return err
+			}
 			w := bufio.NewWriterSize(os.Stdout, 64<<10)
 			defer w.Flush()
 			return eventlog.Read(cmd.Context(), nc, c.Stream, eventlog.ReadOptions{From: start, Follow: follow, Filter: subject},
 				func(ev eventlog.StoredEvent) error {
-					w.Write(ev.Body)
+					body := ev.Body
+					if inline {
+						if body, err = eventlog.Inline(cmd.Context(), js, body); err != nil {
+							return fmt.Errorf("event at stream sequence %d: %w", ev.Seq, err)
+						}
+					}
+					w.Write(body)
 					if err := w.WriteByte('\n'); err != nil {
 						return err
 					}
@@ -73,6 +89,7 @@ it stops after the last event stored when it started.
 	fs.StringVar(&from, "from", "first", "first, last, a stream sequence, or an RFC 3339 time")
 	fs.BoolVar(&follow, "follow", false, "keep printing new events until interrupted")
 	fs.StringVar(&subject, "subject", "", "only events whose subject matches this filter")
+	fs.BoolVar(&inline, "inline", false, "put values stored in the object store back into the events")
 	return cmd
 }
 
