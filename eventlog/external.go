@@ -36,26 +36,30 @@ type externalRef struct {
 	Digest string `json:"digest"`
 }
 
-// values is the object store, opened on first use.
+// values is the object store, opened on first use. A failure to open it
+// is not kept: the next large event tries again.
 type values struct {
-	once  sync.Once
+	mu    sync.Mutex
 	store jetstream.ObjectStore
-	err   error
 }
 
 func (s *Store) objectStore(ctx context.Context) (jetstream.ObjectStore, error) {
-	s.values.once.Do(func() {
-		s.values.store, s.values.err = s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket:      ValuesBucket(s.cfg.Stream),
-			Description: "Tributary: column values too large for one event of stream " + s.cfg.Stream,
-			Storage:     jetstream.FileStorage,
-			Replicas:    s.cfg.Replicas,
-		})
-	})
-	if s.values.err != nil {
-		return nil, fmt.Errorf("open object store %s for large values: %w", ValuesBucket(s.cfg.Stream), s.values.err)
+	s.values.mu.Lock()
+	defer s.values.mu.Unlock()
+	if s.values.store != nil {
+		return s.values.store, nil
 	}
-	return s.values.store, nil
+	os, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      ValuesBucket(s.cfg.Stream),
+		Description: "Tributary: column values too large for one event of stream " + s.cfg.Stream,
+		Storage:     jetstream.FileStorage,
+		Replicas:    s.cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open object store %s for large values: %w", ValuesBucket(s.cfg.Stream), err)
+	}
+	s.values.store = os
+	return os, nil
 }
 
 // fit makes ev small enough for one message, moving its largest values to
@@ -133,8 +137,15 @@ func externalize(body []byte, limit int, put func(image, column string, value []
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return b.size - a.size })
 	external := map[string]map[string]externalRef{}
-	removed, refsSize := 0, 0 // bytes of values taken out; of the data.external member
-	fits := func() bool { return len(body)-removed+refsSize <= limit }
+	var refs []byte // data.external's value, once something is moved
+	removed := 0    // bytes of values taken out
+	fits := func() bool {
+		size := len(body) - removed
+		if refs != nil {
+			size += len(`,"external":`) + len(refs)
+		}
+		return size <= limit
+	}
 	for _, c := range cands {
 		if fits() {
 			break
@@ -150,18 +161,12 @@ func externalize(body []byte, limit int, put func(image, column string, value []
 		external[image][col] = ref
 		images[c.image][c.column].value = json.RawMessage("null")
 		removed += c.size - len("null")
-		refs, err := json.Marshal(external)
-		if err != nil {
+		if refs, err = json.Marshal(external); err != nil {
 			return nil, err
 		}
-		refsSize = len(`,"external":`) + len(refs)
 	}
-	if len(external) == 0 || !fits() {
+	if refs == nil || !fits() {
 		return nil, errStillTooLarge
-	}
-	refs, err := json.Marshal(external)
-	if err != nil {
-		return nil, err
 	}
 	for i, row := range images {
 		data[i].value = joinObject(row)

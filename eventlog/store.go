@@ -150,6 +150,15 @@ func (s *Store) tooLarge(ev *tributary.Event, msg *nats.Msg) error {
 		ErrTooLarge, ev.ID, ev.Subject, size, minExternal, ValuesBucket(s.cfg.Stream), s.nc.ConnectedUrlRedacted(), s.nc.MaxPayload())
 }
 
+// sendError explains a failure to send ev's message: its headers can
+// still take it over max_payload after fit.
+func (s *Store) sendError(ev *tributary.Event, msg *nats.Msg, err error) error {
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return s.tooLarge(ev, msg)
+	}
+	return err
+}
+
 // ErrJetStreamUnavailable means the NATS server has no JetStream for this
 // account.
 var ErrJetStreamUnavailable = errors.New("JetStream is not enabled on the NATS server")
@@ -504,10 +513,7 @@ func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error 
 		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
 		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
 		if err := s.publishAsync(ctx, msg, s.last+1, l); err != nil {
-			if errors.Is(err, nats.ErrMaxPayload) {
-				return s.tooLarge(ev, msg)
-			}
-			return err
+			return s.sendError(ev, msg, err)
 		}
 		s.last++
 	}
@@ -533,19 +539,13 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event, l lo
 			// it is stored.
 			if err := s.nc.PublishMsg(msg); err != nil {
 				s.release(l)
-				if errors.Is(err, nats.ErrMaxPayload) {
-					return s.tooLarge(ev, msg)
-				}
-				return fmt.Errorf("append batch after stream sequence %d: %w", s.last, err)
+				return s.sendError(ev, msg, fmt.Errorf("append batch after stream sequence %d: %w", s.last, err))
 			}
 			continue
 		}
 		msg.Header[headerBatchCommit] = []string{"1"}
 		if err := s.publishAsync(ctx, msg, s.last+uint64(n), l); err != nil {
-			if errors.Is(err, nats.ErrMaxPayload) {
-				return s.tooLarge(ev, msg)
-			}
-			return err
+			return s.sendError(ev, msg, err)
 		}
 	}
 	s.last += uint64(n)
