@@ -411,6 +411,19 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// waitForEvents waits until the stream holds n events, and fails with what
+// tributary said if it does not within a minute.
+func waitForEvents(t *testing.T, p *proc, nc *nats.Conn, stream string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for streamMsgs(t, nc, stream) != uint64(n) {
+		if time.Now().After(deadline) || p.exited() {
+			t.Fatalf("the stream holds %d events, want %d; tributary's log:\n%s", streamMsgs(t, nc, stream), n, p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // streamMsgs returns how many messages a stream holds (0 if it does not
 // exist).
 func streamMsgs(t testing.TB, nc *nats.Conn, stream string) uint64 {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -366,19 +365,6 @@ func runTypeMatrix(t *testing.T, serverArgs ...string) *mariaDB {
 	}
 	t.Logf("%d tables, %d typed columns, %d rows, %d events, %d values compared", len(typeMatrix), cols, rows, len(evs), checked)
 	return db
-}
-
-// waitForEvents waits until the stream holds n events, and fails with what
-// tributary said if it does not within a minute.
-func waitForEvents(t *testing.T, p *proc, nc *nats.Conn, stream string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for streamMsgs(t, nc, stream) != uint64(n) {
-		if time.Now().After(deadline) || p.exited() {
-			t.Fatalf("the stream holds %d events, want %d; tributary's log:\n%s", streamMsgs(t, nc, stream), n, p.stderr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // imageOf decodes a row image of a types.* event: its table, its row id

@@ -24,6 +24,8 @@ set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd -- "$ROOT"
+# shellcheck source=lib/proc.sh
+. scripts/lib/proc.sh
 
 # Paths relative to ROOT (the script runs there) so the commands it prints
 # read the way a user would type them.
@@ -86,36 +88,15 @@ show_log() { # show the end of tributary's log on stderr
 
 # ---------------------------------------------------------------- processes
 
-# Is PID a live (non-zombie) process?
-alive() {
-	local pid=$1 state
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	if [[ -r /proc/$pid/stat ]]; then
-		state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || state=
-		[[ $state != Z ]] || return 1
-	fi
-	return 0
-}
-
-# wait_gone PID SECONDS -> 0 once PID is gone
-wait_gone() {
-	local pid=$1 deadline=$((SECONDS + $2))
-	while alive "$pid"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.1
-	done
-}
-
 # Stop the tributary we started: SIGTERM (it finishes in-flight appends and
 # exits), SIGKILL only if it hangs. Returns tributary's exit status.
 stop_tributary() {
 	[[ -n $TRIB_PID ]] || return 0
 	local pid=$TRIB_PID rc=0
 	TRIB_PID=
-	if alive "$pid"; then
+	if pid_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true
-		if ! wait_gone "$pid" 30; then
+		if ! wait_exit "$pid" 30; then
 			printf 'demo: tributary (pid %s) ignored SIGTERM for 30s; sending SIGKILL\n' "$pid" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
@@ -131,14 +112,14 @@ stop_leftover_tributary() {
 	[[ -f $PIDFILE ]] || return 0
 	local pid
 	pid=$(tr -dc '0-9' <"$PIDFILE" 2>/dev/null) || pid=
-	if alive "$pid" && [[ -r /proc/$pid/cmdline ]] &&
+	if pid_alive "$pid" && [[ -r /proc/$pid/cmdline ]] &&
 		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "tributary start .*--data-dir $DATA" &&
 		[[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$ROOT" ]]; then
 		note "stopping tributary left running by an earlier demo (pid $pid)"
 		kill -TERM "$pid" 2>/dev/null || true
-		if ! wait_gone "$pid" 30; then
+		if ! wait_exit "$pid" 30; then
 			kill -KILL "$pid" 2>/dev/null || true
-			wait_gone "$pid" 5 || die "leftover tributary (pid $pid) survived SIGKILL."
+			wait_exit "$pid" 5 || die "leftover tributary (pid $pid) survived SIGKILL."
 		fi
 	fi
 	rm -f -- "$PIDFILE"
@@ -148,12 +129,12 @@ cleanup() {
 	local rc=$?
 	trap '' INT TERM HUP # let the cleanup finish
 	set +e
-	if [[ -n $SANDBOX_START_PID ]] && alive "$SANDBOX_START_PID"; then
+	if [[ -n $SANDBOX_START_PID ]] && pid_alive "$SANDBOX_START_PID"; then
 		# Interrupted during the start: let it finish so that the stop
 		# below finds the server (killing the start half way could leave
 		# a mariadbd without a pid file behind).
 		printf '\ndemo: waiting for the sandbox start to finish before removing it\n' >&2
-		wait_gone "$SANDBOX_START_PID" 90 || kill -TERM "$SANDBOX_START_PID" 2>/dev/null
+		wait_exit "$SANDBOX_START_PID" 90 || kill -TERM "$SANDBOX_START_PID" 2>/dev/null
 	fi
 	if [[ -n $TRIB_PID ]]; then
 		printf '\ndemo: stopping tributary (pid %s)\n' "$TRIB_PID" >&2
@@ -329,7 +310,7 @@ echo "$TRIB_PID" >"$PIDFILE"
 
 deadline=$((SECONDS + TIMEOUT))
 until grep -q 'binlog stream started' "$LOG" 2>/dev/null; do
-	if ! alive "$TRIB_PID"; then
+	if ! pid_alive "$TRIB_PID"; then
 		rc=0
 		wait "$TRIB_PID" 2>/dev/null || rc=$?
 		TRIB_PID=
@@ -404,7 +385,7 @@ while :; do
 		count=${count:-0}
 		((count >= EXPECTED)) && break
 	fi
-	if ! alive "$TRIB_PID"; then
+	if ! pid_alive "$TRIB_PID"; then
 		show_log
 		die "tributary exited while the events were arriving (log above)."
 	fi

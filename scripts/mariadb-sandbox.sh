@@ -12,6 +12,9 @@ MARKER=.mariadb-sandbox                        # marks a directory this script o
 TIMEOUT=${MARIADB_SANDBOX_TIMEOUT:-60}         # seconds, for readiness and shutdown
 MAX_SOCKET_PATH=107                            # sun_path is 108 bytes incl. NUL
 
+# shellcheck source=lib/proc.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib/proc.sh"
+
 # Client/server programs read these; they must not redirect us to another server.
 unset MYSQL_PWD MYSQL_HOST MYSQL_TCP_PORT MYSQL_UNIX_PORT MYSQL_HISTFILE || true
 
@@ -176,19 +179,6 @@ lock_dir() { # serialise start/stop/kill/destroy on the same DIR
 	exec 9>"$LOCKFILE"
 	flock -w $((TIMEOUT * 2)) 9 || die "another $PROG command holds the lock on $DIR for too long." \
 		"Fix: wait for it to finish, or remove $LOCKFILE if no such command is running."
-}
-
-# Is PID a live (non-zombie) process?
-pid_alive() {
-	local pid=$1 state
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	if [[ -r /proc/$pid/stat ]]; then
-		# field 3 of /proc/PID/stat, after the ")" that closes the command name
-		state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || state=
-		[[ $state != Z ]] || return 1
-	fi
-	return 0
 }
 
 # Is PID a mariadbd serving this instance's data dir?
@@ -500,16 +490,6 @@ cmd_start() {
 	((fresh == 1)) && what='new data dir, '
 	log "instance ready in $DIR: 127.0.0.1:$port pid $pid (${what}startup $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s)"
 	write_env "$port" "$pid" "$sid"
-}
-
-# wait_exit PID SECONDS -> 0 when gone
-wait_exit() {
-	local pid=$1 deadline=$((SECONDS + $2))
-	while pid_alive "$pid"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.1
-	done
-	return 0
 }
 
 cleanup_after_stop() {
