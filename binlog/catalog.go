@@ -94,12 +94,12 @@ type ColumnInfo struct {
 	Nullable bool   `json:"nullable"`
 }
 
-// liveColumns reads a table's columns, but only if the binlog ends at
-// file:pos before and after the read: then the definition read is the one
-// the DDL ending there left. known is false otherwise (more has been
+// liveColumns reads the columns of tables, but only if the binlog ends at
+// file:pos before and after the reads: then the definitions read are the
+// ones the DDL ending there left. It returns nil otherwise (more has been
 // written since, perhaps more DDL). A table that does not exist has no
 // columns.
-func (c *sqlCatalog) liveColumns(schema, table, file string, pos uint32) (cols []ColumnInfo, known bool, err error) {
+func (c *sqlCatalog) liveColumns(tables []tableRef, file string, pos uint32) (map[tableRef][]ColumnInfo, error) {
 	atHead := func() (bool, error) {
 		r, err := c.conn.Execute("SHOW MASTER STATUS")
 		if err != nil {
@@ -113,24 +113,28 @@ func (c *sqlCatalog) liveColumns(schema, table, file string, pos uint32) (cols [
 		return f == file && p == uint64(pos), nil
 	}
 	if ok, err := atHead(); !ok || err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	r, err := c.conn.Execute(`SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, table)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: read the columns of %s.%s: %w", errCatalog, schema, table, err)
-	}
-	cols = []ColumnInfo{}
-	for i := range r.RowNumber() {
-		name, _ := r.GetString(i, 0)
-		typ, _ := r.GetString(i, 1)
-		null, _ := r.GetString(i, 2)
-		cols = append(cols, ColumnInfo{Name: name, Type: typ, Nullable: null == "YES"})
+	out := make(map[tableRef][]ColumnInfo, len(tables))
+	for _, t := range tables {
+		r, err := c.conn.Execute(`SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+			WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, t.db, t.name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read the columns of %s.%s: %w", errCatalog, t.db, t.name, err)
+		}
+		cols := []ColumnInfo{}
+		for i := range r.RowNumber() {
+			name, _ := r.GetString(i, 0)
+			typ, _ := r.GetString(i, 1)
+			null, _ := r.GetString(i, 2)
+			cols = append(cols, ColumnInfo{Name: name, Type: typ, Nullable: null == "YES"})
+		}
+		out[t] = cols
 	}
 	if ok, err := atHead(); !ok || err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return cols, true, nil
+	return out, nil
 }
 
 // forget drops what is known of table definitions, after DDL.

@@ -27,8 +27,8 @@ func (fakeCatalog) charsetOf(c uint64) (string, bool) {
 	return cs, ok
 }
 func (fakeCatalog) specialColumns(string, string) (map[string]kind, error) { return nil, nil }
-func (fakeCatalog) liveColumns(string, string, string, uint32) ([]ColumnInfo, bool, error) {
-	return nil, false, nil
+func (fakeCatalog) liveColumns([]tableRef, string, uint32) (map[tableRef][]ColumnInfo, error) {
+	return nil, nil
 }
 func (fakeCatalog) forget() {}
 
@@ -253,6 +253,55 @@ func TestReaderDDLWithoutGTIDs(t *testing.T) {
 	}
 	if e := (*got)[0].Events[3]; !e.Txn.Last || e.Txn.ID != "binlog.000007:4000" || e.Txn.End.Offset != 4120 {
 		t.Fatalf("last event %+v, want the end of a transaction binlog.000007:4000 ending at 4120", e.Txn)
+	}
+}
+
+// liveCatalog reads every table as one INT column, and counts its reads.
+type liveCatalog struct {
+	fakeCatalog
+	reads *int
+}
+
+func (c liveCatalog) liveColumns(tables []tableRef, _ string, _ uint32) (map[tableRef][]ColumnInfo, error) {
+	*c.reads++
+	out := map[tableRef][]ColumnInfo{}
+	for _, t := range tables {
+		out[t] = []ColumnInfo{{Name: t.name + "_id", Type: "int(11)"}}
+	}
+	return out, nil
+}
+
+// A statement naming several tables looks at the source once, and each
+// table's event gets its own columns; excluded tables are not read.
+func TestReaderDDLReadsLiveColumnsOnce(t *testing.T) {
+	r, got := newTestReader(t, 1000, Start{})
+	r.opts.Include = []string{"shop.*"}
+	reads := 0
+	r.cat = liveCatalog{reads: &reads}
+	w := &binlogWriter{pos: 4000}
+	sid := uuid.MustParse(testUUID)
+	evs := []*replication.BinlogEvent{
+		w.event(replication.GTID_EVENT, 79, &replication.GTIDEvent{SID: sid[:], GNO: 6}),
+		w.event(replication.QUERY_EVENT, 120, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("RENAME TABLE a TO b, other.c TO other.d")}),
+	}
+	if err := feed(t, r, evs); err != nil {
+		t.Fatal(err)
+	}
+	if reads != 1 {
+		t.Fatalf("%d reads of the source, want 1", reads)
+	}
+	var cols []string
+	for _, e := range (*got)[0].Events {
+		var body struct {
+			Data struct{ Columns []ColumnInfo }
+		}
+		if err := json.Unmarshal(e.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, e.Subject+" "+body.Data.Columns[0].Name)
+	}
+	if diff := cmp.Diff([]string{"cdc.shop.a.~schema a_id", "cdc.shop.b.~schema b_id"}, cols); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
 	}
 }
 

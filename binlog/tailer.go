@@ -422,7 +422,7 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 	clear(r.tables)
 	r.cat.forget()
 	ddlTxn := r.tx.active && (r.tx.standalone || r.tx.gtid != "") && r.tx.index == 0
-	refs := ddlTables(q, string(e.Schema))
+	refs := slices.DeleteFunc(ddlTables(q, string(e.Schema)), func(t tableRef) bool { return !r.included(t.db, t.name) })
 	if !r.tx.active && len(refs) > 0 {
 		// No GTIDs: the statement is a transaction of its own.
 		if err := r.begin(h, "", true, time.Unix(int64(h.Timestamp), 0)); err != nil {
@@ -430,9 +430,16 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 		}
 		ddlTxn = true
 	}
-	for _, ref := range refs {
-		if err := r.schemaChanged(ref, q, string(e.Schema), h); err != nil {
+	if len(refs) > 0 {
+		// One look at the source for all the tables the statement names.
+		live, err := r.cat.liveColumns(refs, r.file, h.LogPos)
+		if err != nil {
 			return err
+		}
+		for _, ref := range refs {
+			if err := r.schemaChanged(ref, q, string(e.Schema), live, h); err != nil {
+				return err
+			}
 		}
 	}
 	if ddlTxn {
@@ -441,26 +448,16 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 	return nil
 }
 
-// schemaChanged adds the schema_changed event of one table a DDL statement
-// changed, if the table is included.
-func (r *reader) schemaChanged(ref tableRef, stmt, defaultDB string, h *replication.EventHeader) error {
-	if !r.included(ref.db, ref.name) {
-		return nil
-	}
+// schemaChanged adds the schema_changed event of one included table a DDL
+// statement changed, with its columns if live holds them.
+func (r *reader) schemaChanged(ref tableRef, stmt, defaultDB string, live map[tableRef][]ColumnInfo, h *replication.EventHeader) error {
 	idx := r.tx.index
 	r.tx.index++
 	if idx < r.skip {
 		r.tx.handedOn = true
 		return nil
 	}
-	cols, known, err := r.cat.liveColumns(ref.db, ref.name, r.file, h.LogPos)
-	if err != nil {
-		return err
-	}
-	if !known {
-		cols = nil
-	}
-	ev, err := buildSchemaEvent(r.opts, ref, &r.tx, idx, stmt, defaultDB, cols)
+	ev, err := buildSchemaEvent(r.opts, ref, &r.tx, idx, stmt, defaultDB, live[ref]) // nil unless read live
 	if err != nil {
 		return &DecodeError{Table: ref.db + "." + ref.name, At: fmt.Sprintf("%s:%d", r.file, h.LogPos), Txn: r.tx.id, Row: idx, Err: err}
 	}
