@@ -114,7 +114,7 @@ const schemaSubjectToken = "~schema"
 // buildSchemaEvent encodes a DDL statement's change to one table as a
 // CloudEvents body, all but its closing "txlast" member. columns is nil
 // when the definition the statement left is not known.
-func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, defaultDB string, columns []ColumnInfo) (tributary.Event, error) {
+func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, defaultDB string, def *tableSchema) (tributary.Event, error) {
 	subject := o.Prefix + "." + EscapeToken(ref.db) + "." + EscapeToken(ref.name) + "." + schemaSubjectToken
 	id := o.Name + ":" + tx.id + ":" + strconv.Itoa(idx)
 	b := appendEnvelope(make([]byte, 0, 512+len(stmt)), o, id, ref.db+"."+ref.name+".schema_changed", subject, tx, idx)
@@ -125,12 +125,23 @@ func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, 
 	b = appendString(b, stmt)
 	b = append(b, `,"database":`...)
 	b = appendString(b, defaultDB)
-	b = append(b, `,"columns":`...)
-	if columns == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range columns {
+	switch {
+	case def == nil: // not known
+		b = append(b, `,"charset":null,"primarykey":null,"columns":null}`...)
+	case def.gone:
+		b = append(b, `,"charset":null,"primarykey":[],"columns":[]}`...)
+	default:
+		b = append(b, `,"charset":`...)
+		b = appendStringOrNull(b, def.charset)
+		b = append(b, `,"primarykey":[`...)
+		for i, k := range def.primaryKey {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+		}
+		b = append(b, `],"columns":[`...)
+		for i, c := range def.columns {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -140,12 +151,22 @@ func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, 
 			b = appendString(b, c.Type)
 			b = append(b, `,"nullable":`...)
 			b = strconv.AppendBool(b, c.Nullable)
+			if c.Charset != "" {
+				b = append(b, `,"charset":`...)
+				b = appendString(b, c.Charset)
+			}
 			b = append(b, '}')
 		}
-		b = append(b, ']')
+		b = append(b, "]}"...)
 	}
-	b = append(b, '}')
 	return newEvent(o, tx, id, subject, idx, b), nil
+}
+
+func appendStringOrNull(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return appendString(b, s)
 }
 
 // newEvent is an event of transaction tx with its place in it; finish

@@ -68,7 +68,27 @@ func ddlTables(stmt, defaultDB string) []tableRef {
 		word("ONLINE")
 		word("IGNORE")
 		if word("TABLE") {
-			return one()
+			word("IF", "EXISTS")
+			one()
+			// ALTER TABLE … RENAME [TO|AS] new names a second table.
+			for depth := 0; ; {
+				switch tok := t.next(); {
+				case tok == "":
+					return out
+				case tok == "(":
+					depth++
+				case tok == ")":
+					depth--
+				case depth == 0 && strings.EqualFold(tok, "RENAME"):
+					if word("COLUMN") || word("INDEX") || word("KEY") {
+						continue
+					}
+					if !word("TO") {
+						word("AS")
+					}
+					one()
+				}
+			}
 		}
 	case word("DROP"):
 		if word("TEMPORARY") {
@@ -118,8 +138,9 @@ func ddlTables(stmt, defaultDB string) []tableRef {
 	return out
 }
 
-// ddlTokens splits SQL into identifiers (quoted or not), keywords and
-// single punctuation characters, skipping white space and comments.
+// ddlTokens splits SQL into identifiers (quoted or not), keywords, string
+// literals (quotes included) and single punctuation characters, skipping
+// white space and comments.
 type ddlTokens struct {
 	s   string
 	pos int
@@ -159,6 +180,28 @@ func (t *ddlTokens) next() string {
 				}
 				t.pos++
 			}
+			return t.s[start:]
+		case c == '\'' || c == '"':
+			// A string literal, quotes included: ENUM labels, COMMENT and
+			// DEFAULT values may hold commas, parentheses and keywords.
+			start := t.pos
+			t.pos++
+			for t.pos < len(t.s) {
+				switch t.s[t.pos] {
+				case '\\':
+					t.pos += 2
+					continue
+				case c:
+					if t.pos+1 < len(t.s) && t.s[t.pos+1] == c {
+						t.pos += 2
+						continue
+					}
+					t.pos++
+					return t.s[start:t.pos]
+				}
+				t.pos++
+			}
+			t.pos = len(t.s)
 			return t.s[start:]
 		case identByte(c):
 			start := t.pos

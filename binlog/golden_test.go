@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden files from the recor
 // goldenCatalog answers from what scripts/record-golden.sh saved of the
 // recording server.
 type goldenCatalog struct {
+	staticCharsets
 	charsets map[uint64]string
 	special  map[string]map[string]kind
 }
@@ -69,8 +71,8 @@ func (c *goldenCatalog) specialColumns(schema, table string) (map[string]kind, e
 }
 func (c *goldenCatalog) forget() {}
 
-// liveColumns: a recorded binlog is never read live.
-func (c *goldenCatalog) liveColumns([]tableRef, string, uint32) (map[tableRef][]ColumnInfo, error) {
+// liveTables: a recorded binlog is never read live.
+func (c *goldenCatalog) liveTables([]tableRef, string, uint32) (map[tableRef]*tableSchema, error) {
 	return nil, nil
 }
 
@@ -141,8 +143,15 @@ func decodeRecorded(t testing.TB, path, flavor string, cat tableCatalog) []golde
 		t.Fatal(err)
 	}
 	var out []goldenEvent
+	// The recording begins before its tables are created: the history
+	// follows them from nothing.
+	hist, err := newSchemaHistory(cat, &Schema{baseline: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &reader{
 		opts: &Options{Name: "golden", Prefix: "tributary.golden", MaxBatch: DefaultMaxBatch},
+		log:  slog.New(slog.DiscardHandler), hist: hist,
 		cat:  cat,
 		gset: gset, gsetStr: gset.String(), file: filepath.Base(path), tables: map[uint64]*table{},
 		emit: func(_ context.Context, b tributary.Batch) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -20,14 +21,34 @@ import (
 // MySQL 8 is not available here, so its transaction framing is covered on
 // events built the way go-mysql decodes them.
 
-type fakeCatalog struct{}
+type fakeCatalog struct{ staticCharsets }
+
+// staticCharsets knows the charsets the tests use, and a server whose
+// default is utf8mb4 with explicit_defaults_for_timestamp ON (MariaDB
+// 10.11's defaults).
+type staticCharsets struct{}
+
+var testMaxLens = map[string]int{"utf8mb4": 4, "utf8mb3": 3, "latin1": 1, "binary": 1, "ucs2": 2, "ascii": 1}
+
+func (staticCharsets) maxLen(cs string) (int, bool) { n, ok := testMaxLens[cs]; return n, ok }
+func (staticCharsets) charsetOfCollation(name string) (string, bool) {
+	cs, _, _ := strings.Cut(strings.ToLower(name), "_")
+	if cs == "utf8" {
+		cs = "utf8mb3"
+	}
+	_, ok := testMaxLens[cs]
+	return cs, ok
+}
+func (staticCharsets) environment() (map[string]string, string, bool, error) {
+	return map[string]string{}, "utf8mb4", false, nil
+}
 
 func (fakeCatalog) charsetOf(c uint64) (string, bool) {
 	cs, ok := map[uint64]string{45: "utf8mb4", 8: "latin1", 63: "binary"}[c]
 	return cs, ok
 }
 func (fakeCatalog) specialColumns(string, string) (map[string]kind, error) { return nil, nil }
-func (fakeCatalog) liveColumns([]tableRef, string, uint32) (map[tableRef][]ColumnInfo, error) {
+func (fakeCatalog) liveTables([]tableRef, string, uint32) (map[tableRef]*tableSchema, error) {
 	return nil, nil
 }
 func (fakeCatalog) forget() {}
@@ -73,9 +94,14 @@ func newTestReader(t *testing.T, maxBatch int, start Start) (*reader, *[]tributa
 		t.Fatal(err)
 	}
 	var got []tributary.Batch
+	hist, err := newSchemaHistory(fakeCatalog{}, start.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &reader{
 		opts: &Options{Name: "src", Prefix: "cdc", MaxBatch: maxBatch},
-		cat:  fakeCatalog{}, gset: gset, gsetStr: gset.String(), file: "binlog.000007",
+		log:  slog.New(slog.DiscardHandler), hist: hist,
+		cat: fakeCatalog{}, gset: gset, gsetStr: gset.String(), file: "binlog.000007",
 		tables: map[uint64]*table{}, skip: start.Skip, skipID: start.TxnID,
 		emit: func(_ context.Context, b tributary.Batch) error { got = append(got, b); return nil },
 	}
@@ -262,11 +288,11 @@ type liveCatalog struct {
 	reads *int
 }
 
-func (c liveCatalog) liveColumns(tables []tableRef, _ string, _ uint32) (map[tableRef][]ColumnInfo, error) {
+func (c liveCatalog) liveTables(tables []tableRef, _ string, _ uint32) (map[tableRef]*tableSchema, error) {
 	*c.reads++
-	out := map[tableRef][]ColumnInfo{}
+	out := map[tableRef]*tableSchema{}
 	for _, t := range tables {
-		out[t] = []ColumnInfo{{Name: t.name + "_id", Type: "int(11)"}}
+		out[t] = &tableSchema{columns: []ColumnInfo{{Name: t.name + "_id", Type: "int(11)"}}, primaryKey: []string{}}
 	}
 	return out, nil
 }

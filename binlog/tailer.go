@@ -63,6 +63,9 @@ type Start struct {
 	// TxnID, with Skip, is the id the first transaction must have; anything
 	// else means the position does not lead where the stored events say.
 	TxnID string
+	// Schema is the schema history as of From (Baseline, LoadSchema); nil
+	// if there is none, and then DDL read after the fact carries no columns.
+	Schema *Schema
 }
 
 // ResumeAfter is the Start that continues exactly after the event marked m.
@@ -176,9 +179,15 @@ func (t *Tailer) Run(ctx context.Context, start Start, emit EmitFunc) error {
 	}
 	t.log.Info("binlog stream started", "server", t.opts.Source.String(), "flavor", srv.Flavor, "from", start.From.String(), "skip", start.Skip)
 
+	hist, err := newSchemaHistory(cat, start.Schema, t.opts.Include)
+	if err != nil {
+		return err
+	}
 	r := &reader{
 		opts:   &t.opts,
+		log:    t.log,
 		cat:    cat,
+		hist:   hist,
 		emit:   emit,
 		gset:   gset,
 		file:   start.From.File,
@@ -301,7 +310,9 @@ func classifyStreamError(from tributary.Position, after string, err error) error
 // goroutine.
 type reader struct {
 	opts   *Options
+	log    *slog.Logger
 	cat    tableCatalog
+	hist   *schemaHistory // the included tables' definitions as of the event being read
 	emit   EmitFunc
 	tables map[uint64]*table
 
@@ -421,8 +432,14 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 	// DDL: table definitions may have changed.
 	clear(r.tables)
 	r.cat.forget()
+	db := string(e.Schema)
+	before := make(map[tableRef]*tableSchema)
+	refs := slices.DeleteFunc(ddlTables(q, db), func(t tableRef) bool { return !r.included(t.db, t.name) })
+	for _, ref := range refs {
+		before[ref] = r.hist.lookup(ref)
+	}
+	r.hist.apply(q, db)
 	ddlTxn := r.tx.active && (r.tx.standalone || r.tx.gtid != "") && r.tx.index == 0
-	refs := slices.DeleteFunc(ddlTables(q, string(e.Schema)), func(t tableRef) bool { return !r.included(t.db, t.name) })
 	if !r.tx.active && len(refs) > 0 {
 		// No GTIDs: the statement is a transaction of its own.
 		if err := r.begin(h, "", true, time.Unix(int64(h.Timestamp), 0)); err != nil {
@@ -431,13 +448,24 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 		ddlTxn = true
 	}
 	if len(refs) > 0 {
-		// One look at the source for all the tables the statement names.
-		live, err := r.cat.liveColumns(refs, r.file, h.LogPos)
+		// One look at the source for all the tables the statement names,
+		// if the statement is still the last thing in the binlog: what
+		// the source says wins over what the history made of it.
+		live, err := r.cat.liveTables(refs, r.file, h.LogPos)
 		if err != nil {
 			return err
 		}
 		for _, ref := range refs {
-			if err := r.schemaChanged(ref, q, string(e.Schema), live, h); err != nil {
+			if def, ok := live[ref]; ok {
+				if followed := r.hist.lookup(ref); followed != nil && !followed.equal(def) {
+					r.log.Warn("the schema history followed a DDL statement differently from the source; using the source's definition",
+						"table", ref.db+"."+ref.name, "statement", q, "followed", followed.String(), "source", def.String(), "was", before[ref].String())
+				}
+				r.hist.set(ref, def)
+			}
+		}
+		for _, ref := range refs {
+			if err := r.schemaChanged(ref, q, db, r.hist.lookup(ref), h); err != nil {
 				return err
 			}
 		}
@@ -449,15 +477,15 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 }
 
 // schemaChanged adds the schema_changed event of one included table a DDL
-// statement changed, with its columns if live holds them.
-func (r *reader) schemaChanged(ref tableRef, stmt, defaultDB string, live map[tableRef][]ColumnInfo, h *replication.EventHeader) error {
+// statement changed, with its definition if known (def nil if not).
+func (r *reader) schemaChanged(ref tableRef, stmt, defaultDB string, def *tableSchema, h *replication.EventHeader) error {
 	idx := r.tx.index
 	r.tx.index++
 	if idx < r.skip {
 		r.tx.handedOn = true
 		return nil
 	}
-	ev, err := buildSchemaEvent(r.opts, ref, &r.tx, idx, stmt, defaultDB, live[ref]) // nil unless read live
+	ev, err := buildSchemaEvent(r.opts, ref, &r.tx, idx, stmt, defaultDB, def)
 	if err != nil {
 		return &DecodeError{Table: ref.db + "." + ref.name, At: fmt.Sprintf("%s:%d", r.file, h.LogPos), Txn: r.tx.id, Row: idx, Err: err}
 	}
@@ -474,7 +502,7 @@ func (r *reader) table(e *replication.RowsEvent) (*table, bool, error) {
 	if t, ok := r.tables[e.TableID]; ok && t.sameAs(tm) {
 		return t, true, nil
 	}
-	t, err := newTable(tm, r.opts.Prefix, r.cat, r.opts.Keys)
+	t, err := newTable(tm, r.opts.Prefix, withHistory{r.cat, r.hist}, r.opts.Keys)
 	if err != nil {
 		return nil, false, err
 	}
@@ -483,11 +511,17 @@ func (r *reader) table(e *replication.RowsEvent) (*table, bool, error) {
 }
 
 func (r *reader) included(schema, name string) bool {
-	if len(r.opts.Include) == 0 {
+	return included(r.opts.Include, schema, name)
+}
+
+// included reports whether a table is among those include names (all but
+// the system schemas if it names none).
+func included(include []string, schema, name string) bool {
+	if len(include) == 0 {
 		return !systemSchemas[strings.ToLower(schema)]
 	}
 	qualified := schema + "." + name
-	for _, p := range r.opts.Include {
+	for _, p := range include {
 		if ok, _ := path.Match(p, qualified); ok {
 			return true
 		}

@@ -23,9 +23,25 @@ func TestSchemaChanges(t *testing.T) {
 	// While tributary runs: each DDL is read while it is the last thing in
 	// the binlog, so its event carries the columns it left.
 	nc := ns.connect()
-	db.exec("INSERT INTO s.t VALUES (1, 10, 'x')", "ALTER TABLE s.t ADD COLUMN c DECIMAL(5,2) DEFAULT 1.50")
+	conn := db.root()
+	// server[i] is what MariaDB says of the table of the i-th DDL event
+	// just after its statement.
+	var server []string
+	exec := func(stmt string, tables ...string) {
+		t.Helper()
+		if _, err := conn.Execute(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		for _, table := range tables {
+			schema, name, _ := strings.Cut(table, ".")
+			server = append(server, describeTable(t, conn, schema, name))
+		}
+	}
+	exec("INSERT INTO s.t VALUES (1, 10, 'x')")
+	exec("ALTER TABLE s.t ADD COLUMN c DECIMAL(5,2) DEFAULT 1.50", "s.t")
 	waitForEvents(t, p, nc, "TRIBUTARY_DDL", 2)
-	db.exec("INSERT INTO s.t VALUES (2, 20, 'y', 2.25)", "ALTER TABLE s.t DROP COLUMN a")
+	exec("INSERT INTO s.t VALUES (2, 20, 'y', 2.25)")
+	exec("ALTER TABLE s.t DROP COLUMN a", "s.t")
 	waitForEvents(t, p, nc, "TRIBUTARY_DDL", 4)
 	db.exec("UPDATE s.t SET b = 'z' WHERE id = 2")
 	waitForEvents(t, p, nc, "TRIBUTARY_DDL", 5)
@@ -34,59 +50,64 @@ func TestSchemaChanges(t *testing.T) {
 	}
 
 	// While it is stopped: every row below is read only after all of this
-	// DDL has run, and no DDL event can know the columns it left.
-	db.exec(
-		"INSERT INTO s.t VALUES (3, 'w', 3.00)",
-		"ALTER TABLE s.t RENAME COLUMN b TO bb",
-		"INSERT INTO s.t VALUES (4, 'v', 4.00)",
-		"ALTER TABLE s.t MODIFY c DECIMAL(7,3) AFTER id",
-		"INSERT INTO s.t VALUES (5, 5.125, 'u')",
-		"ALTER TABLE s.t CONVERT TO CHARACTER SET latin1",
-		"INSERT INTO s.t VALUES (6, 6, 'é')",
-		"RENAME TABLE s.t TO s.t2",
-		"INSERT INTO s.t2 VALUES (7, 7, 'r')",
-		"CREATE TABLE s.n (id INT PRIMARY KEY)",
-		"INSERT INTO s.n VALUES (1)",
-		"TRUNCATE TABLE s.n",
-		"INSERT INTO s.n VALUES (2)",
-		"DROP TABLE s.n",
-		"DELETE FROM s.t2 WHERE id = 1")
+	// DDL has run, and each DDL event's definition comes from the schema
+	// history, which follows the statements.
+	exec("INSERT INTO s.t VALUES (3, 'w', 3.00)")
+	exec("ALTER TABLE s.t RENAME COLUMN b TO bb", "s.t")
+	exec("INSERT INTO s.t VALUES (4, 'v', 4.00)")
+	exec("ALTER TABLE s.t MODIFY c DECIMAL(7,3) AFTER id", "s.t")
+	exec("INSERT INTO s.t VALUES (5, 5.125, 'u')")
+	exec("ALTER TABLE s.t CONVERT TO CHARACTER SET latin1", "s.t")
+	exec("INSERT INTO s.t VALUES (6, 6, 'é')")
+	exec("RENAME TABLE s.t TO s.t2", "s.t", "s.t2")
+	exec("INSERT INTO s.t2 VALUES (7, 7, 'r')")
+	exec("CREATE TABLE s.n (id INT PRIMARY KEY)", "s.n")
+	exec("INSERT INTO s.n VALUES (1)")
+	exec("TRUNCATE TABLE s.n", "s.n")
+	exec("INSERT INTO s.n VALUES (2)")
+	exec("DROP TABLE s.n", "s.n")
+	exec("DELETE FROM s.t2 WHERE id = 1")
 	p = startTributary(t, append([]string{"resume"}, args...)...)
 	waitForEvents(t, p, nc, "TRIBUTARY_DDL", 21)
 	if code := p.stop(); code != 0 {
 		t.Fatalf("resume exited %d after SIGTERM, want 0\n%s", code, p.stderr)
 	}
 
-	type row struct{ Type, Subject, Before, After, Statement, Columns string }
-	ddl := func(table, stmt, columns string) row {
-		return row{Type: table + ".schema_changed", Subject: table + ".~schema", Statement: stmt, Columns: columns}
+	if strings.Contains(p.stderr.String(), "followed a DDL statement differently") {
+		t.Errorf("the schema history disagreed with the source:\n%s", p.stderr)
+	}
+
+	type row struct{ Type, Subject, Before, After, Statement, Definition string }
+	next := 0
+	ddl := func(table, stmt string) row {
+		def := server[next]
+		next++
+		return row{Type: table + ".schema_changed", Subject: table + ".~schema", Statement: stmt, Definition: def}
 	}
 	rowEvent := func(typ, key, before, after string) row {
 		return row{Type: typ, Subject: strings.Join(strings.Split(typ, ".")[:2], ".") + "." + key, Before: before, After: after}
 	}
 	want := []row{
 		rowEvent("s.t.created", "1", "null", `{"id":1,"a":10,"b":"x"}`),
-		ddl("s.t", "ALTER TABLE s.t ADD COLUMN c DECIMAL(5,2) DEFAULT 1.50",
-			`[{"name":"id","type":"int(11)","nullable":false},{"name":"a","type":"int(11)","nullable":true},{"name":"b","type":"varchar(10)","nullable":true},{"name":"c","type":"decimal(5,2)","nullable":true}]`),
+		ddl("s.t", "ALTER TABLE s.t ADD COLUMN c DECIMAL(5,2) DEFAULT 1.50"),
 		rowEvent("s.t.created", "2", "null", `{"id":2,"a":20,"b":"y","c":"2.25"}`),
-		ddl("s.t", "ALTER TABLE s.t DROP COLUMN a",
-			`[{"name":"id","type":"int(11)","nullable":false},{"name":"b","type":"varchar(10)","nullable":true},{"name":"c","type":"decimal(5,2)","nullable":true}]`),
+		ddl("s.t", "ALTER TABLE s.t DROP COLUMN a"),
 		rowEvent("s.t.updated", "2", `{"id":2,"b":"y","c":"2.25"}`, `{"id":2,"b":"z","c":"2.25"}`),
 		rowEvent("s.t.created", "3", "null", `{"id":3,"b":"w","c":"3.00"}`),
-		ddl("s.t", "ALTER TABLE s.t RENAME COLUMN b TO bb", "null"),
+		ddl("s.t", "ALTER TABLE s.t RENAME COLUMN b TO bb"),
 		rowEvent("s.t.created", "4", "null", `{"id":4,"bb":"v","c":"4.00"}`),
-		ddl("s.t", "ALTER TABLE s.t MODIFY c DECIMAL(7,3) AFTER id", "null"),
+		ddl("s.t", "ALTER TABLE s.t MODIFY c DECIMAL(7,3) AFTER id"),
 		rowEvent("s.t.created", "5", "null", `{"id":5,"c":"5.125","bb":"u"}`),
-		ddl("s.t", "ALTER TABLE s.t CONVERT TO CHARACTER SET latin1", "null"),
+		ddl("s.t", "ALTER TABLE s.t CONVERT TO CHARACTER SET latin1"),
 		rowEvent("s.t.created", "6", "null", `{"id":6,"c":"6.000","bb":"é"}`),
-		ddl("s.t", "RENAME TABLE s.t TO s.t2", "null"),
-		ddl("s.t2", "RENAME TABLE s.t TO s.t2", "null"),
+		ddl("s.t", "RENAME TABLE s.t TO s.t2"),
+		ddl("s.t2", "RENAME TABLE s.t TO s.t2"),
 		rowEvent("s.t2.created", "7", "null", `{"id":7,"c":"7.000","bb":"r"}`),
-		ddl("s.n", "CREATE TABLE s.n (id INT PRIMARY KEY)", "null"),
+		ddl("s.n", "CREATE TABLE s.n (id INT PRIMARY KEY)"),
 		rowEvent("s.n.created", "1", "null", `{"id":1}`),
-		ddl("s.n", "TRUNCATE TABLE s.n", "null"),
+		ddl("s.n", "TRUNCATE TABLE s.n"),
 		rowEvent("s.n.created", "2", "null", `{"id":2}`),
-		ddl("s.n", "DROP TABLE `s`.`n` /* generated by server */", "null"),
+		ddl("s.n", "DROP TABLE `s`.`n` /* generated by server */"),
 		rowEvent("s.t2.deleted", "1", `{"id":1,"c":"1.500","bb":"x"}`, "null"),
 	}
 	lines := tailAll(t, ns.url(), "TRIBUTARY_DDL")
@@ -97,15 +118,17 @@ func TestSchemaChanges(t *testing.T) {
 			Type, Subject string
 			Version       string `json:"schemaversion"`
 			Data          struct {
-				Before, After, Columns json.RawMessage
-				Statement              string
+				Before, After                json.RawMessage
+				Charset, PrimaryKey, Columns json.RawMessage
+				Statement                    string
 			}
 		}
 		if err := json.Unmarshal(l, &e); err != nil {
 			t.Fatal(err)
 		}
 		if strings.HasSuffix(e.Type, ".schema_changed") {
-			have = append(have, row{Type: e.Type, Subject: e.Subject, Statement: e.Data.Statement, Columns: compact(t, e.Data.Columns)})
+			def, _ := json.Marshal(map[string]json.RawMessage{"charset": e.Data.Charset, "primarykey": e.Data.PrimaryKey, "columns": e.Data.Columns})
+			have = append(have, row{Type: e.Type, Subject: e.Subject, Statement: e.Data.Statement, Definition: compact(t, def)})
 			continue
 		}
 		if len(e.Version) != 16 {
@@ -115,7 +138,7 @@ func TestSchemaChanges(t *testing.T) {
 		have = append(have, row{Type: e.Type, Subject: e.Subject, Before: compact(t, e.Data.Before), After: compact(t, e.Data.After)})
 	}
 	for i := range want {
-		for _, f := range []*string{&want[i].Before, &want[i].After, &want[i].Columns} {
+		for _, f := range []*string{&want[i].Before, &want[i].After, &want[i].Definition} {
 			if *f != "" {
 				*f = compact(t, []byte(*f))
 			}

@@ -150,25 +150,6 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 		return fmt.Errorf("%w: stream %s holds events of source %q, not %q (use --stream to name another stream, or --name %s)", tributary.ErrPreflight, c.Stream, mark.Source, c.Name, mark.Source)
 	}
 
-	var initial *binlog.Start
-	switch {
-	case resume && !found:
-		return fmt.Errorf("%w: stream %s holds no events of source %q, so there is nothing to resume (use tributary start)", tributary.ErrPreflight, c.Stream, c.Name)
-	case resume:
-		from, skip := mark.Resume()
-		log.Info("resuming after the last stored event", "stream", c.Stream, "seq", seq, "txn", mark.ID, "row", mark.Index, "from", from.String(), "skip", skip)
-	case found:
-		return fmt.Errorf("%w: stream %s already holds events of source %q (last: sequence %d, transaction %s): run tributary resume to continue them, or pass --stream to start a new stream", tributary.ErrPreflight, c.Stream, c.Name, seq, mark.ID)
-	default:
-		start, err := startPosition(c, sc)
-		if err != nil {
-			return err
-		}
-		initial = &start
-		log.Info("starting a new pipeline", "stream", c.Stream, "prefix", c.Prefix, "from", start.From.String())
-	}
-	sc.conn.Close()
-
 	keys, err := c.keys()
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
@@ -183,7 +164,41 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 		Idle:     store.Flush,
 		Logger:   log,
 	})
-	p := &pipeline{log: log, tailer: tailer, store: store, initial: initial}
+
+	var initial *binlog.Start
+	switch {
+	case resume && !found:
+		// Started, but stopped before the first event: continue from where
+		// it started, which its baseline says.
+		baseline, err := store.Baseline(ctx)
+		if err != nil {
+			return err
+		}
+		if baseline == nil {
+			return fmt.Errorf("%w: stream %s holds no events of source %q, so there is nothing to resume (use tributary start)", tributary.ErrPreflight, c.Stream, c.Name)
+		}
+		start, err := binlog.BaselineStart(baseline, c.includes())
+		if err != nil {
+			return err
+		}
+		initial = &start
+		log.Info("resuming where the stream began: it holds no events yet", "stream", c.Stream, "from", start.From.String())
+	case resume:
+		from, skip := mark.Resume()
+		log.Info("resuming after the last stored event", "stream", c.Stream, "seq", seq, "txn", mark.ID, "row", mark.Index, "from", from.String(), "skip", skip)
+	case found:
+		return fmt.Errorf("%w: stream %s already holds events of source %q (last: sequence %d, transaction %s): run tributary resume to continue them, or pass --stream to start a new stream", tributary.ErrPreflight, c.Stream, c.Name, seq, mark.ID)
+	default:
+		start, err := startPosition(ctx, c, sc, tailer, store)
+		if err != nil {
+			return err
+		}
+		initial = &start
+		log.Info("starting a new pipeline", "stream", c.Stream, "prefix", c.Prefix, "from", start.From.String())
+	}
+	sc.conn.Close()
+
+	p := &pipeline{log: log, tailer: tailer, store: store, initial: initial, schemas: binlog.SchemaSubjects(c.Prefix), include: c.includes()}
 	err = p.run(ctx)
 	if err == nil {
 		log.Info("stopped: every appended event is acknowledged")
@@ -191,21 +206,34 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 	return err
 }
 
-func startPosition(c *Config, sc *sourceConn) (binlog.Start, error) {
+// startPosition is where a new stream starts: the binlog head, with the
+// table definitions there stored as the stream's baseline, or the position
+// given, without one (binlog.Baseline can only read definitions as they
+// are now).
+func startPosition(ctx context.Context, c *Config, sc *sourceConn, tailer *binlog.Tailer, store *eventlog.Store) (binlog.Start, error) {
+	var from tributary.Position
 	switch {
 	case c.FromGTID != "":
 		if !sc.srv.GTID {
 			return binlog.Start{}, usageError("from-gtid: the source has no GTIDs (gtid_mode is OFF); use --from-file and --from-pos")
 		}
-		return binlog.Start{From: tributary.Position{GTIDSet: c.FromGTID}}, nil
+		from = tributary.Position{GTIDSet: c.FromGTID}
 	case c.FromFile != "":
-		return binlog.Start{From: tributary.Position{File: c.FromFile, Offset: c.FromPos}}, nil
+		from = tributary.Position{File: c.FromFile, Offset: c.FromPos}
+	default:
+		start, baseline, err := tailer.Baseline(ctx)
+		if err != nil {
+			return binlog.Start{}, err
+		}
+		if err := store.PutBaseline(ctx, baseline); err != nil {
+			return binlog.Start{}, err
+		}
+		return start, nil
 	}
-	head, err := binlog.Head(sc.conn, sc.srv)
-	if err != nil {
+	if err := store.DropBaseline(ctx); err != nil {
 		return binlog.Start{}, err
 	}
-	return binlog.Start{From: head}, nil
+	return binlog.Start{From: from}, nil
 }
 
 // pipeline runs the tailer into the store, and after any failure that is
@@ -216,6 +244,8 @@ type pipeline struct {
 	tailer  *binlog.Tailer
 	store   *eventlog.Store
 	initial *binlog.Start // where a new pipeline starts while the stream is empty
+	schemas string        // subjects of the schema_changed events
+	include []string
 }
 
 const (
@@ -281,6 +311,9 @@ func (p *pipeline) once(ctx context.Context, attempt int) error {
 	switch {
 	case found:
 		start = binlog.ResumeAfter(mark)
+		if start.Schema, err = p.schema(ctx); err != nil {
+			return err
+		}
 	case p.initial != nil:
 		start = *p.initial
 	default:
@@ -290,6 +323,20 @@ func (p *pipeline) once(ctx context.Context, attempt int) error {
 		p.log.Info("continuing", "from", start.From.String(), "skip", start.Skip)
 	}
 	return p.tailer.Run(ctx, start, p.store.Append)
+}
+
+// schema rebuilds the schema history as of the stream's last event: its
+// baseline and the last schema_changed event of each table.
+func (p *pipeline) schema(ctx context.Context) (*binlog.Schema, error) {
+	baseline, err := p.store.Baseline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	events, err := p.store.LastPerSubject(ctx, p.schemas)
+	if err != nil {
+		return nil, err
+	}
+	return binlog.LoadSchema(baseline, events, p.include)
 }
 
 // permanent reports errors that retrying cannot cure.

@@ -1,0 +1,77 @@
+package binlog
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// What the history cannot follow becomes unknown, never a guess, and stays
+// unknown until a definition is read from the source; what it can follow
+// survives a round trip through the stored events (LoadSchema).
+func TestSchemaHistoryUnknownAndReload(t *testing.T) {
+	h, err := newSchemaHistory(fakeCatalog{}, &Schema{baseline: true, include: []string{"s.*"}}, []string{"s.*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"CREATE DATABASE s",
+		"CREATE TABLE s.a (id INT PRIMARY KEY, v VARCHAR(3))",
+		"CREATE TABLE s.b (id INT) WITH SYSTEM VERSIONING",       // hidden columns: not followed
+		"ALTER TABLE s.b ADD COLUMN w INT",                       // unknown stays unknown
+		"CREATE TABLE s.c (id INT, g MYSTERYTYPE)",               // a type it does not know
+		"CREATE TABLE other.x (id INT)",                          // not included: not kept
+		"ALTER TABLE s.a ADD COLUMN w INT FIRST, RENAME TO s.a2", // followed
+		"CREATE TABLE IF NOT EXISTS s.a2 (other INT)",            // exists: unchanged
+		"ALTER TABLE s.missing ADD COLUMN w INT",                 // absent from a complete history
+	} {
+		h.apply(stmt, "s")
+	}
+	known := func(name string) bool { _, _, _, ok := h.columns(tableRef{"s", name}); return ok }
+	for name, want := range map[string]bool{"a": true, "a2": true, "b": false, "c": false, "missing": false, "never": true} {
+		if got := known(name); got != want {
+			t.Errorf("table s.%s known: %v, want %v", name, got, want)
+		}
+	}
+	if cols, _, _, _ := h.columns(tableRef{"s", "a"}); len(cols) != 0 {
+		t.Errorf("s.a after its rename: %v, want no columns (gone)", cols)
+	}
+	want := `{"charset":"utf8mb4","primarykey":["id"],"columns":[{"name":"w","type":"int(11)","nullable":true},{"name":"id","type":"int(11)","nullable":false},{"name":"v","type":"varchar(3)","nullable":true,"charset":"utf8mb4"}]}`
+	if got := h.lookup(tableRef{"s", "a2"}).String(); got != want {
+		t.Errorf("s.a2:\n got %s\nwant %s", got, want)
+	}
+
+	// The events a resume reads back: s.a2's definition, s.b unknown.
+	o := &Options{Name: "src", Prefix: "cdc"}
+	tx := &transaction{id: "0-1-9"}
+	var bodies [][]byte
+	for _, name := range []string{"a2", "b"} {
+		ref := tableRef{"s", name}
+		ev, err := buildSchemaEvent(o, ref, tx, 0, "ALTER …", "s", h.lookup(ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, append(ev.Body, '}')) // finish adds the closing member
+	}
+	s, err := LoadSchema([]byte(`{"file":"binlog.000001","offset":4,"include":["s.*"],"tables":[{"database":"s","table":"a","charset":"utf8mb4","primarykey":[],"columns":[{"name":"id","type":"int(11)","nullable":true}]}]}`), bodies, []string{"s.*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newSchemaHistory(fakeCatalog{}, s, []string{"s.*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, r.lookup(tableRef{"s", "a2"}).String()); diff != "" {
+		t.Errorf("s.a2 reloaded (-want +got):\n%s", diff)
+	}
+	if r.lookup(tableRef{"s", "b"}) != nil {
+		t.Errorf("s.b reloaded as known, want unknown")
+	}
+	if got := r.lookup(tableRef{"s", "a"}).String(); got != `{"charset":"utf8mb4","primarykey":[],"columns":[{"name":"id","type":"int(11)","nullable":true}]}` {
+		t.Errorf("s.a from the baseline: %s", got)
+	}
+	// Another include: the baseline no longer says which tables exist.
+	if s, _ := LoadSchema(nil, nil, []string{"t.*"}); s.baseline {
+		t.Errorf("a history without a baseline is complete")
+	}
+}

@@ -1,0 +1,98 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// BaselineBucket is the object store that keeps a stream's baseline: what
+// its source described when the stream began (for tributary, the table
+// definitions its schema history starts from). It is written once, before
+// the first event, and never changed while the stream holds events.
+func BaselineBucket(stream string) string { return stream + "_BASELINE" }
+
+const baselineObject = "baseline"
+
+// PutBaseline stores the stream's baseline, replacing any earlier one. It
+// refuses once the stream holds events: they were written against the
+// baseline there is.
+func (s *Store) PutBaseline(ctx context.Context, b []byte) error {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read stream %s: %w", s.cfg.Stream, err)
+	}
+	if info.State.Msgs > 0 {
+		return fmt.Errorf("stream %s already holds events: its baseline cannot change", s.cfg.Stream)
+	}
+	os, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      BaselineBucket(s.cfg.Stream),
+		Description: "Tributary: what the source described when stream " + s.cfg.Stream + " began",
+		Storage:     jetstream.FileStorage,
+		Replicas:    s.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("open object store %s: %w", BaselineBucket(s.cfg.Stream), err)
+	}
+	if _, err := os.PutBytes(ctx, baselineObject, b); err != nil {
+		return fmt.Errorf("store the baseline of stream %s: %w", s.cfg.Stream, err)
+	}
+	return nil
+}
+
+// DropBaseline removes a baseline left by an earlier stream of the same
+// name, for a stream that begins without one.
+func (s *Store) DropBaseline(ctx context.Context) error {
+	err := s.js.DeleteObjectStore(ctx, BaselineBucket(s.cfg.Stream))
+	if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("remove the old baseline of stream %s: %w", s.cfg.Stream, err)
+	}
+	return nil
+}
+
+// Baseline returns the stream's baseline, or nil if it has none.
+func (s *Store) Baseline(ctx context.Context) ([]byte, error) {
+	os, err := s.js.ObjectStore(ctx, BaselineBucket(s.cfg.Stream))
+	if errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open object store %s: %w", BaselineBucket(s.cfg.Stream), err)
+	}
+	b, err := os.GetBytes(ctx, baselineObject)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the baseline of stream %s: %w", s.cfg.Stream, err)
+	}
+	return b, nil
+}
+
+// LastPerSubject returns the bodies of the last message of each subject
+// that matches filter, read by subject (the stream's subject index), not by
+// scanning the stream.
+func (s *Store) LastPerSubject(ctx context.Context, filter string) ([][]byte, error) {
+	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return nil, fmt.Errorf("list subjects %s of stream %s: %w", filter, s.cfg.Stream, err)
+	}
+	subjects := slices.Sorted(maps.Keys(info.State.Subjects))
+	out := make([][]byte, 0, len(subjects))
+	for _, subj := range subjects {
+		msg, err := s.stream.GetLastMsgForSubject(ctx, subj)
+		if err != nil {
+			return nil, fmt.Errorf("read the last message of %s: %w", subj, err)
+		}
+		body, err := Inline(ctx, s.js, msg.Data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, body)
+	}
+	return out, nil
+}
