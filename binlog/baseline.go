@@ -28,21 +28,46 @@ type Schema struct {
 // baselineDoc is the stored form of a baseline (docs/EVENTS.md, "Schema
 // history").
 type baselineDoc struct {
-	File    string     `json:"file"`
-	Offset  uint64     `json:"offset"`
-	GTIDSet string     `json:"gtidset,omitempty"`
-	Time    time.Time  `json:"time"`
-	Include []string   `json:"include"`
-	Tables  []tableDoc `json:"tables"`
+	File    string          `json:"file"`
+	Offset  uint64          `json:"offset"`
+	GTIDSet string          `json:"gtidset,omitempty"`
+	Time    time.Time       `json:"time"`
+	Include []string        `json:"include"`
+	Tables  []baselineTable `json:"tables"`
 }
 
-// tableDoc is one table's definition, as in a schema_changed event's data.
+// baselineTable is one table of a baseline.
+type baselineTable struct {
+	Database string `json:"database"`
+	Table    string `json:"table"`
+	tableDoc
+}
+
+// tableDoc is a table's definition as a schema_changed event's data and a
+// baseline write it (docs/EVENTS.md): all null if it is not known, no
+// columns if the table does not exist.
 type tableDoc struct {
-	Database   string       `json:"database,omitempty"`
-	Table      string       `json:"table,omitempty"`
 	Charset    *string      `json:"charset"`
 	PrimaryKey []string     `json:"primarykey"`
 	Columns    []ColumnInfo `json:"columns"`
+}
+
+// doc is the definition t (nil: not known) in its written form.
+func (t *tableSchema) doc() tableDoc {
+	switch {
+	case t == nil:
+		return tableDoc{}
+	case t.gone:
+		return tableDoc{PrimaryKey: []string{}, Columns: []ColumnInfo{}}
+	}
+	d := tableDoc{PrimaryKey: t.primaryKey, Columns: t.columns}
+	if d.PrimaryKey == nil {
+		d.PrimaryKey = []string{} // no primary key, which null would not say
+	}
+	if t.charset != "" {
+		d.Charset = &t.charset
+	}
+	return d
 }
 
 func (d tableDoc) schema() *tableSchema {
@@ -94,7 +119,7 @@ func (t *Tailer) Baseline(ctx context.Context) (Start, []byte, error) {
 		if err != nil {
 			return Start{}, nil, err
 		}
-		read, err := cat.readTables("TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")
+		read, err := cat.readTables(nil)
 		if err != nil {
 			return Start{}, nil, err
 		}
@@ -111,7 +136,7 @@ func (t *Tailer) Baseline(ctx context.Context) (Start, []byte, error) {
 			continue
 		}
 		s := &Schema{tables: map[tableRef]*tableSchema{}, include: slices.Clone(t.opts.Include), baseline: true}
-		doc := baselineDoc{File: before.File, Offset: before.Offset, GTIDSet: before.GTIDSet, Time: time.Now().UTC(), Include: s.include, Tables: []tableDoc{}}
+		doc := baselineDoc{File: before.File, Offset: before.Offset, GTIDSet: before.GTIDSet, Time: time.Now().UTC(), Include: s.include, Tables: []baselineTable{}}
 		refs := slices.SortedFunc(maps.Keys(read), func(a, b tableRef) int {
 			return strings.Compare(a.db+"\x00"+a.name, b.db+"\x00"+b.name)
 		})
@@ -121,7 +146,7 @@ func (t *Tailer) Baseline(ctx context.Context) (Start, []byte, error) {
 			}
 			def := read[ref]
 			s.tables[ref] = def
-			doc.Tables = append(doc.Tables, tableDoc{Database: ref.db, Table: ref.name, Charset: &def.charset, PrimaryKey: def.primaryKey, Columns: def.columns})
+			doc.Tables = append(doc.Tables, baselineTable{Database: ref.db, Table: ref.name, tableDoc: def.doc()})
 		}
 		b, err := json.Marshal(doc)
 		if err != nil {
@@ -198,11 +223,17 @@ func splitUse(info string) (db, stmt string) {
 // schema_changed event of each table (their bodies, in any order). include
 // is what is included now.
 func LoadSchema(baseline []byte, events [][]byte, include []string) (*Schema, error) {
+	s, _, err := loadSchema(baseline, events, include)
+	return s, err
+}
+
+// loadSchema is LoadSchema, also returning the baseline read.
+func loadSchema(baseline []byte, events [][]byte, include []string) (*Schema, baselineDoc, error) {
 	s := &Schema{tables: map[tableRef]*tableSchema{}}
+	var doc baselineDoc
 	if baseline != nil {
-		var doc baselineDoc
 		if err := json.Unmarshal(baseline, &doc); err != nil {
-			return nil, fmt.Errorf("%w: the stream's baseline is not JSON: %w", tributary.ErrPreflight, err)
+			return nil, doc, fmt.Errorf("%w: the stream's baseline is not JSON: %w", tributary.ErrPreflight, err)
 		}
 		s.include, s.baseline = doc.Include, true
 		for _, d := range doc.Tables {
@@ -215,34 +246,30 @@ func LoadSchema(baseline []byte, events [][]byte, include []string) (*Schema, er
 			Data    tableDoc
 		}
 		if err := json.Unmarshal(body, &ev); err != nil {
-			return nil, fmt.Errorf("%w: a schema_changed event in the stream is not JSON: %w", tributary.ErrPreflight, err)
+			return nil, doc, fmt.Errorf("%w: a schema_changed event in the stream is not JSON: %w", tributary.ErrPreflight, err)
 		}
 		// The CloudEvents subject: <db>.<table>.~schema, escaped.
 		tokens := strings.Split(ev.Subject, ".")
 		if len(tokens) != 3 || tokens[2] != schemaSubjectToken {
-			return nil, fmt.Errorf("%w: a schema_changed event in the stream has the subject %q, not <db>.<table>.%s: was it written by tributary?", tributary.ErrPreflight, ev.Subject, schemaSubjectToken)
+			return nil, doc, fmt.Errorf("%w: a schema_changed event in the stream has the subject %q, not <db>.<table>.%s: was it written by tributary?", tributary.ErrPreflight, ev.Subject, schemaSubjectToken)
 		}
 		db, ok1 := unescapeValue(tokens[0])
 		table, ok2 := unescapeValue(tokens[1])
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("%w: a schema_changed event in the stream has the subject %q, which is not escaped as tributary escapes: was it written by tributary?", tributary.ErrPreflight, ev.Subject)
+			return nil, doc, fmt.Errorf("%w: a schema_changed event in the stream has the subject %q, which is not escaped as tributary escapes: was it written by tributary?", tributary.ErrPreflight, ev.Subject)
 		}
 		s.tables[tableRef{db, table}] = ev.Data.schema()
 	}
 	if !slices.Equal(s.include, include) {
 		s.baseline = false // tables newly included are not in it
 	}
-	return s, nil
+	return s, doc, nil
 }
 
 // BaselineStart is where a stream that holds no event yet continues: the
 // position its baseline was taken at, with the definitions read there.
 func BaselineStart(baseline []byte, include []string) (Start, error) {
-	var doc baselineDoc
-	if err := json.Unmarshal(baseline, &doc); err != nil {
-		return Start{}, fmt.Errorf("%w: the stream's baseline is not JSON: %w", tributary.ErrPreflight, err)
-	}
-	s, err := LoadSchema(baseline, nil, include)
+	s, doc, err := loadSchema(baseline, nil, include)
 	if err != nil {
 		return Start{}, err
 	}
@@ -302,16 +329,6 @@ func (t *tableSchema) equal(o *tableSchema) bool {
 
 // String is the definition as a schema_changed event writes it.
 func (t *tableSchema) String() string {
-	d := tableDoc{}
-	if t != nil {
-		d.Columns, d.PrimaryKey = []ColumnInfo{}, []string{}
-		if !t.gone {
-			d.PrimaryKey, d.Columns = t.primaryKey, t.columns
-			if t.charset != "" {
-				d.Charset = &t.charset
-			}
-		}
-	}
-	b, _ := json.Marshal(d)
+	b, _ := json.Marshal(t.doc())
 	return string(b)
 }

@@ -2,6 +2,7 @@ package binlog
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -125,48 +126,15 @@ func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, 
 	b = appendString(b, stmt)
 	b = append(b, `,"database":`...)
 	b = appendString(b, defaultDB)
-	switch {
-	case def == nil: // not known
-		b = append(b, `,"charset":null,"primarykey":null,"columns":null}`...)
-	case def.gone:
-		b = append(b, `,"charset":null,"primarykey":[],"columns":[]}`...)
-	default:
-		b = append(b, `,"charset":`...)
-		b = appendStringOrNull(b, def.charset)
-		b = append(b, `,"primarykey":[`...)
-		for i, k := range def.primaryKey {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-		}
-		b = append(b, `],"columns":[`...)
-		for i, c := range def.columns {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"name":`...)
-			b = appendString(b, c.Name)
-			b = append(b, `,"type":`...)
-			b = appendString(b, c.Type)
-			b = append(b, `,"nullable":`...)
-			b = strconv.AppendBool(b, c.Nullable)
-			if c.Charset != "" {
-				b = append(b, `,"charset":`...)
-				b = appendString(b, c.Charset)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, "]}"...)
+	// The definition, in the form LoadSchema reads back: DDL is rare, so
+	// encoding/json's speed does not matter here.
+	doc, err := json.Marshal(def.doc())
+	if err != nil {
+		return tributary.Event{}, err
 	}
+	b = append(b, ',')
+	b = append(b, doc[1:]...) // its closing brace closes data
 	return newEvent(o, tx, id, subject, idx, b), nil
-}
-
-func appendStringOrNull(b []byte, s string) []byte {
-	if s == "" {
-		return append(b, "null"...)
-	}
-	return appendString(b, s)
 }
 
 // newEvent is an event of transaction tx with its place in it; finish

@@ -3,6 +3,8 @@ package binlog
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -19,6 +21,9 @@ type tableCatalog interface {
 	catalog
 	charsets
 	forget()
+	// liveTables reads tables' definitions if the binlog still ends at
+	// file:pos, and returns nil if it does not (see sqlCatalog.liveTables).
+	liveTables(tables []tableRef, file string, pos uint32) (map[tableRef]*tableSchema, error)
 	// environment is what decides the columns of tables created from here
 	// on: the default charset of each database and of the server, and
 	// whether TIMESTAMP columns are NOT NULL unless declared NULL.
@@ -30,7 +35,7 @@ type tableCatalog interface {
 // asked about tables when their TableMapEvent changes shape.
 type sqlCatalog struct {
 	conn     *client.Conn
-	mariadb  bool
+	srv      Server
 	charsets map[uint64]string // by collation id
 	byName   map[string]string // charset by collation name
 	maxLens  map[string]int    // bytes per character, by charset
@@ -42,7 +47,7 @@ func newSQLCatalog(conn *client.Conn, srv Server) (*sqlCatalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read collations: %w", err)
 	}
-	c := &sqlCatalog{conn: conn, mariadb: srv.Flavor == FlavorMariaDB, charsets: make(map[uint64]string, r.RowNumber()),
+	c := &sqlCatalog{conn: conn, srv: srv, charsets: make(map[uint64]string, r.RowNumber()),
 		byName: make(map[string]string, r.RowNumber()), maxLens: map[string]int{}, special: map[string]map[string]kind{}}
 	for i := range r.RowNumber() {
 		id, _ := r.GetUint(i, 0)
@@ -105,35 +110,21 @@ func (c *sqlCatalog) environment() (map[string]string, string, bool, error) {
 // (json_valid(`col`)), which MariaDB adds for JSON), UUID, INET4 and INET6
 // (fixed-length binary strings on the wire).
 func (c *sqlCatalog) specialColumns(schema, table string) (map[string]kind, error) {
-	if !c.mariadb {
+	if c.srv.Flavor != FlavorMariaDB {
 		return nil, nil // MySQL's JSON has a binlog type of its own; MySQL has no UUID or INET types
 	}
 	k := schema + "\x00" + table
 	if cols, ok := c.special[k]; ok {
 		return cols, nil
 	}
+	ref := tableRef{schema, table}
+	defs, err := c.readTables([]tableRef{ref})
+	if err != nil {
+		return nil, err
+	}
 	cols := map[string]kind{}
-	r, err := c.conn.Execute(`SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, table)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read JSON columns of %s.%s: %w", errCatalog, schema, table, err)
-	}
-	for i := range r.RowNumber() {
-		name, _ := r.GetString(i, 0)
-		clause, _ := r.GetString(i, 1)
-		if isJSONCheck(name, clause) {
-			cols[name] = kindJSON
-		}
-	}
-	r, err = c.conn.Execute(`SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND DATA_TYPE IN ('uuid', 'inet4', 'inet6')`, schema, table)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read column types of %s.%s: %w", errCatalog, schema, table, err)
-	}
-	for i := range r.RowNumber() {
-		name, _ := r.GetString(i, 0)
-		typ, _ := r.GetString(i, 1)
-		cols[name] = map[string]kind{"uuid": kindUUID, "inet4": kindInet4, "inet6": kindInet6}[strings.ToLower(typ)]
+	if def := defs[ref]; def != nil {
+		cols = def.specialKinds()
 	}
 	c.special[k] = cols
 	return cols, nil
@@ -158,27 +149,16 @@ type ColumnInfo struct {
 // gone.
 func (c *sqlCatalog) liveTables(tables []tableRef, file string, pos uint32) (map[tableRef]*tableSchema, error) {
 	atHead := func() (bool, error) {
-		r, err := c.conn.Execute("SHOW MASTER STATUS")
+		head, _, err := headFileOffset(c.conn, c.srv)
 		if err != nil {
-			return false, fmt.Errorf("%w: read the binlog head: %w", errCatalog, err)
+			return false, fmt.Errorf("%w: %w", errCatalog, err)
 		}
-		if r.RowNumber() == 0 {
-			return false, nil
-		}
-		f, _ := r.GetString(0, 0)
-		p, _ := r.GetUint(0, 1)
-		return f == file && p == uint64(pos), nil
+		return head.File == file && head.Offset == uint64(pos), nil
 	}
 	if ok, err := atHead(); !ok || err != nil {
 		return nil, err
 	}
-	var where []string
-	var args []any
-	for _, t := range tables {
-		where = append(where, "(TABLE_SCHEMA = ? AND TABLE_NAME = ?)")
-		args = append(args, t.db, t.name)
-	}
-	out, err := c.readTables(strings.Join(where, " OR "), args...)
+	out, err := c.readTables(tables)
 	if err != nil {
 		return nil, err
 	}
@@ -193,12 +173,34 @@ func (c *sqlCatalog) liveTables(tables []tableRef, file string, pos uint32) (map
 	return out, nil
 }
 
-// readTables reads the definitions of the base tables that match an
-// information_schema condition on TABLE_SCHEMA and TABLE_NAME.
-func (c *sqlCatalog) readTables(where string, args ...any) (map[tableRef]*tableSchema, error) {
+// tablesWhere is the condition on an information_schema table that selects
+// the given tables (nil: every table outside the system schemas), with
+// schemaColumn naming its database column.
+func tablesWhere(tables []tableRef, schemaColumn string) (string, []any) {
+	var where []string
+	var args []any
+	if tables == nil {
+		for _, db := range slices.Sorted(maps.Keys(systemSchemas)) {
+			where = append(where, "?")
+			args = append(args, db)
+		}
+		return schemaColumn + " NOT IN (" + strings.Join(where, ", ") + ")", args
+	}
+	for _, t := range tables {
+		where = append(where, "("+schemaColumn+" = ? AND TABLE_NAME = ?)")
+		args = append(args, t.db, t.name)
+	}
+	return "(" + strings.Join(where, " OR ") + ")", args
+}
+
+// readTables reads the definitions of the base tables given (nil: every
+// table outside the system schemas); a table that does not exist is not
+// in the result.
+func (c *sqlCatalog) readTables(tables []tableRef) (map[tableRef]*tableSchema, error) {
 	out := map[tableRef]*tableSchema{}
+	where, args := tablesWhere(tables, "TABLE_SCHEMA")
 	r, err := c.conn.Execute(`SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
-		WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND (`+where+`)`, args...)
+		WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read table definitions: %w", errCatalog, err)
 	}
@@ -210,9 +212,10 @@ func (c *sqlCatalog) readTables(where string, args ...any) (map[tableRef]*tableS
 		out[tableRef{db, name}] = &tableSchema{charset: cs, columns: []ColumnInfo{}, primaryKey: []string{}}
 	}
 	json := map[tableRef]map[string]bool{}
-	if c.mariadb {
+	if c.srv.Flavor == FlavorMariaDB {
+		checkWhere, checkArgs := tablesWhere(tables, "CONSTRAINT_SCHEMA")
 		r, err := c.conn.Execute(`SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-			WHERE `+strings.NewReplacer("TABLE_SCHEMA", "CONSTRAINT_SCHEMA").Replace(where), args...)
+			WHERE `+checkWhere, checkArgs...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: read JSON columns: %w", errCatalog, err)
 		}
@@ -254,7 +257,7 @@ func (c *sqlCatalog) readTables(where string, args ...any) (map[tableRef]*tableS
 		t.columns = append(t.columns, col)
 	}
 	r, err = c.conn.Execute(`SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE INDEX_NAME = 'PRIMARY' AND (`+where+`) ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`, args...)
+		WHERE INDEX_NAME = 'PRIMARY' AND `+where+` ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read primary keys: %w", errCatalog, err)
 	}

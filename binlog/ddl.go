@@ -12,128 +12,90 @@ type tableRef struct{ db, name string }
 // the statement does not name a database. Statements of other kinds
 // (databases, views, routines, grants) and temporary tables give none.
 func ddlTables(stmt, defaultDB string) []tableRef {
-	t := &ddlTokens{s: stmt}
-	word := func(ws ...string) bool {
-		save := t.pos
-		for _, w := range ws {
-			if !strings.EqualFold(t.next(), w) {
-				t.pos = save
-				return false
-			}
-		}
-		return true
-	}
-	name := func() (tableRef, bool) {
-		first := t.next()
-		if first == "" || first == "," || first == "." || first == "(" {
-			return tableRef{}, false
-		}
-		save := t.pos
-		if t.next() == "." {
-			if second := t.next(); second != "" {
-				return tableRef{unquoteIdent(first), unquoteIdent(second)}, true
-			}
-		}
-		t.pos = save
-		return tableRef{defaultDB, unquoteIdent(first)}, true
-	}
+	p := &ddlParser{t: ddlTokens{s: stmt}, defaultDB: defaultDB}
 	var out []tableRef
-	one := func() []tableRef {
-		if r, ok := name(); ok {
-			out = append(out, r)
+	// one reads a table name into out, and reports whether there was one.
+	one := func(read func() (tableRef, error)) bool {
+		ref, err := read()
+		if err == nil {
+			out = append(out, ref)
 		}
-		return out
+		return err == nil
 	}
 	switch {
-	case word("CREATE"):
-		word("OR", "REPLACE")
-		if word("TEMPORARY") {
+	case p.word("CREATE"):
+		p.word("OR", "REPLACE")
+		if p.word("TEMPORARY") {
 			return nil
 		}
-		if word("TABLE") {
-			word("IF", "NOT", "EXISTS")
-			return one()
+		if p.word("TABLE") {
+			p.word("IF", "NOT", "EXISTS")
+			one(p.table)
+			return out
 		}
-		word("UNIQUE")
-		word("FULLTEXT")
-		word("SPATIAL")
-		if word("INDEX") {
-			word("IF", "NOT", "EXISTS")
-			t.next() // the index name
-			if word("ON") {
-				return one()
+		p.word("UNIQUE")
+		p.word("FULLTEXT")
+		p.word("SPATIAL")
+		if p.word("INDEX") {
+			p.word("IF", "NOT", "EXISTS")
+			p.t.next() // the index name
+			if p.word("ON") {
+				one(p.lockedTable)
 			}
 		}
-	case word("ALTER"):
-		word("ONLINE")
-		word("IGNORE")
-		if word("TABLE") {
-			word("IF", "EXISTS")
-			one()
+	case p.word("ALTER"):
+		p.word("ONLINE")
+		p.word("IGNORE")
+		if p.word("TABLE") {
+			p.word("IF", "EXISTS")
+			if !one(p.lockedTable) {
+				return out
+			}
 			// ALTER TABLE … RENAME [TO|AS] new names a second table.
-			for depth := 0; ; {
-				switch tok := t.next(); {
-				case tok == "":
+			for {
+				switch {
+				case p.peek() == "":
 					return out
-				case tok == "(":
-					depth++
-				case tok == ")":
-					depth--
-				case depth == 0 && strings.EqualFold(tok, "RENAME"):
-					if word("COLUMN") || word("INDEX") || word("KEY") {
+				case p.peek() == "(":
+					p.skipGroup()
+				case p.word("RENAME"):
+					if p.word("COLUMN") || p.word("INDEX") || p.word("KEY") {
 						continue
 					}
-					if !word("TO") {
-						word("AS")
+					if !p.word("TO") {
+						p.word("AS")
 					}
-					one()
+					one(p.table)
+				default:
+					p.t.next()
 				}
 			}
 		}
-	case word("DROP"):
-		if word("TEMPORARY") {
+	case p.word("DROP"):
+		if p.word("TEMPORARY") {
 			return nil
 		}
-		if word("TABLE") {
-			word("IF", "EXISTS")
-			for {
-				r, ok := name()
-				if !ok {
-					return out
-				}
-				out = append(out, r)
-				if !word(",") {
-					return out
-				}
+		if p.word("TABLE") || p.word("TABLES") {
+			p.word("IF", "EXISTS")
+			for one(p.table) && p.word(",") {
+			}
+			return out
+		}
+		if p.word("INDEX") {
+			p.word("IF", "EXISTS")
+			p.t.next() // the index name
+			if p.word("ON") {
+				one(p.lockedTable)
 			}
 		}
-		if word("INDEX") {
-			word("IF", "EXISTS")
-			t.next()
-			if word("ON") {
-				return one()
+	case p.word("RENAME"):
+		if p.word("TABLE") || p.word("TABLES") {
+			for one(p.lockedTable) && p.word("TO") && one(p.table) && p.word(",") {
 			}
 		}
-	case word("RENAME"):
-		if word("TABLE") {
-			for {
-				from, ok := name()
-				if !ok || !word("TO") {
-					return out
-				}
-				to, ok := name()
-				if !ok {
-					return out
-				}
-				out = append(out, from, to)
-				if !word(",") {
-					return out
-				}
-			}
-		}
-	case word("TRUNCATE"):
-		word("TABLE")
-		return one()
+	case p.word("TRUNCATE"):
+		p.word("TABLE")
+		one(p.lockedTable)
 	}
 	return out
 }

@@ -41,13 +41,12 @@ func loadGoldenCatalog(t testing.TB, dir string) *goldenCatalog {
 		}
 		c.charsets[id] = f[1]
 	}
-	kinds := map[string]kind{"json": kindJSON, "uuid": kindUUID, "inet4": kindInet4, "inet6": kindInet6}
 	for _, f := range readTSV(t, filepath.Join(dir, "special.tsv")) {
 		k := f[0] + "\x00" + f[1]
 		if c.special[k] == nil {
 			c.special[k] = map[string]kind{}
 		}
-		c.special[k][f[2]] = kinds[f[3]]
+		c.special[k][f[2]] = specialKinds[f[3]]
 	}
 	return c
 }

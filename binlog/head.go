@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/tributary-cdc/tributary"
 )
@@ -12,22 +13,9 @@ import (
 // Head reads the position the source's binlog ends at now: the next
 // transaction to be committed will start there.
 func Head(conn *client.Conn, srv Server) (tributary.Position, error) {
-	stmt := "SHOW MASTER STATUS"
-	if srv.Flavor == FlavorMySQL && srv.atLeast(8, 2) {
-		stmt = "SHOW BINARY LOG STATUS" // new in MySQL 8.2; 8.4 removed SHOW MASTER STATUS
-	}
-	r, err := conn.Execute(stmt)
-	if err != nil {
-		return tributary.Position{}, fmt.Errorf("read binlog head: %w", err)
-	}
-	if r.RowNumber() == 0 {
-		return tributary.Position{}, fmt.Errorf("read binlog head: %w: the binary log is off (start the server with --log-bin)", tributary.ErrPreflight)
-	}
-	var p tributary.Position
-	p.File, _ = r.GetString(0, 0)
-	p.Offset, _ = r.GetUint(0, 1)
-	if !srv.GTID {
-		return p, nil
+	p, r, err := headFileOffset(conn, srv)
+	if err != nil || !srv.GTID {
+		return p, err
 	}
 	if srv.Flavor == FlavorMariaDB {
 		// BINLOG_GTID_POS gives the GTID state matching exactly this file
@@ -45,6 +33,26 @@ func Head(conn *client.Conn, srv Server) (tributary.Position, error) {
 		p.GTIDSet = strings.ReplaceAll(p.GTIDSet, "\n", "")
 	}
 	return p, nil
+}
+
+// headFileOffset reads the file and offset the binlog ends at now (no GTID
+// set), and the status row that says so.
+func headFileOffset(conn *client.Conn, srv Server) (tributary.Position, *mysql.Result, error) {
+	stmt := "SHOW MASTER STATUS"
+	if srv.Flavor == FlavorMySQL && srv.atLeast(8, 2) {
+		stmt = "SHOW BINARY LOG STATUS" // new in MySQL 8.2; 8.4 removed SHOW MASTER STATUS
+	}
+	r, err := conn.Execute(stmt)
+	if err != nil {
+		return tributary.Position{}, nil, fmt.Errorf("read binlog head: %w", err)
+	}
+	if r.RowNumber() == 0 {
+		return tributary.Position{}, nil, fmt.Errorf("read binlog head: %w: the binary log is off (start the server with --log-bin)", tributary.ErrPreflight)
+	}
+	var p tributary.Position
+	p.File, _ = r.GetString(0, 0)
+	p.Offset, _ = r.GetUint(0, 1)
+	return p, r, nil
 }
 
 // BinlogFiles lists the binlog files the source still has, oldest first.

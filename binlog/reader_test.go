@@ -1,6 +1,7 @@
 package binlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -328,6 +329,59 @@ func TestReaderDDLReadsLiveColumnsOnce(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"cdc.shop.a.~schema a_id", "cdc.shop.b.~schema b_id"}, cols); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+}
+
+// A DDL statement read while it is the last thing in the binlog gets the
+// source's definition, which wins over the history's, and a disagreement is
+// logged; read behind the head, it gets the history's.
+func TestReaderDDLDefinitionSource(t *testing.T) {
+	baseline := []byte(`{"file":"binlog.000007","offset":4,"include":["shop.*"],"tables":[{"database":"shop","table":"a",` +
+		`"charset":"utf8mb4","primarykey":["id"],"columns":[{"name":"id","type":"int(11)","nullable":false}]}]}`)
+	for _, tc := range []struct {
+		name    string
+		cat     tableCatalog
+		want    string
+		warning bool
+	}{
+		{"at the head", liveCatalog{reads: new(int)}, `[{"name":"a_id","type":"int(11)","nullable":false}]`, true},
+		{"behind the head", fakeCatalog{}, `[{"name":"id","type":"int(11)","nullable":false},{"name":"v","type":"int(11)","nullable":true}]`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, got := newTestReader(t, 1000, Start{})
+			r.opts.Include = []string{"shop.*"}
+			r.cat = tc.cat
+			schema, err := LoadSchema(baseline, nil, r.opts.Include)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.hist, err = newSchemaHistory(fakeCatalog{}, schema, r.opts.Include); err != nil {
+				t.Fatal(err)
+			}
+			var logged bytes.Buffer
+			r.log = slog.New(slog.NewTextHandler(&logged, nil))
+			w := &binlogWriter{pos: 4000}
+			sid := uuid.MustParse(testUUID)
+			err = feed(t, r, []*replication.BinlogEvent{
+				w.event(replication.GTID_EVENT, 79, &replication.GTIDEvent{SID: sid[:], GNO: 6}),
+				w.event(replication.QUERY_EVENT, 120, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("ALTER TABLE a ADD COLUMN v INT")}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Data struct{ Columns json.RawMessage }
+			}
+			if err := json.Unmarshal((*got)[0].Events[0].Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			if string(body.Data.Columns) != tc.want {
+				t.Errorf("columns %s, want %s", body.Data.Columns, tc.want)
+			}
+			if warned := strings.Contains(logged.String(), "followed a DDL statement differently"); warned != tc.warning {
+				t.Errorf("warning logged: %v, want %v; log:\n%s", warned, tc.warning, &logged)
+			}
+		})
 	}
 }
 

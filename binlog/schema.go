@@ -95,19 +95,6 @@ func (h *schemaHistory) set(ref tableRef, t *tableSchema) {
 	h.tables[ref] = t
 }
 
-// columns returns a table's columns as the history knows them: nil if it
-// does not know them, empty if the table does not exist.
-func (h *schemaHistory) columns(ref tableRef) (cols []ColumnInfo, charset string, key []string, known bool) {
-	t := h.lookup(ref)
-	if t == nil {
-		return nil, "", nil, false
-	}
-	if t.gone {
-		return []ColumnInfo{}, "", []string{}, true
-	}
-	return t.columns, t.charset, t.primaryKey, true
-}
-
 // special returns the columns of a table whose binlog type does not say
 // what they hold, by name, or ok false if the history does not know.
 func (h *schemaHistory) special(ref tableRef) (map[string]kind, bool) {
@@ -115,20 +102,22 @@ func (h *schemaHistory) special(ref tableRef) (map[string]kind, bool) {
 	if t == nil || t.gone {
 		return nil, false
 	}
+	return t.specialKinds(), true
+}
+
+// specialKinds are the column types whose binlog type does not say what
+// they hold, as ColumnInfo.Type names them.
+var specialKinds = map[string]kind{"json": kindJSON, "uuid": kindUUID, "inet4": kindInet4, "inet6": kindInet6}
+
+// specialKinds returns the table's columns of those types, by name.
+func (t *tableSchema) specialKinds() map[string]kind {
 	out := map[string]kind{}
 	for _, c := range t.columns {
-		switch c.Type {
-		case "json":
-			out[c.Name] = kindJSON
-		case "uuid":
-			out[c.Name] = kindUUID
-		case "inet4":
-			out[c.Name] = kindInet4
-		case "inet6":
-			out[c.Name] = kindInet6
+		if k, ok := specialKinds[c.Type]; ok {
+			out[c.Name] = k
 		}
 	}
-	return out, true
+	return out
 }
 
 // errNotFollowed means a statement does what the history cannot follow.

@@ -27,14 +27,14 @@ func TestSchemaHistoryUnknownAndReload(t *testing.T) {
 	} {
 		h.apply(stmt, "s")
 	}
-	known := func(name string) bool { _, _, _, ok := h.columns(tableRef{"s", name}); return ok }
+	known := func(name string) bool { return h.lookup(tableRef{"s", name}) != nil }
 	for name, want := range map[string]bool{"a": true, "a2": true, "b": false, "c": false, "missing": false, "never": true} {
 		if got := known(name); got != want {
 			t.Errorf("table s.%s known: %v, want %v", name, got, want)
 		}
 	}
-	if cols, _, _, _ := h.columns(tableRef{"s", "a"}); len(cols) != 0 {
-		t.Errorf("s.a after its rename: %v, want no columns (gone)", cols)
+	if a := h.lookup(tableRef{"s", "a"}); a == nil || !a.gone {
+		t.Errorf("s.a after its rename: %v, want gone", a)
 	}
 	want := `{"charset":"utf8mb4","primarykey":["id"],"columns":[{"name":"w","type":"int(11)","nullable":true},{"name":"id","type":"int(11)","nullable":false},{"name":"v","type":"varchar(3)","nullable":true,"charset":"utf8mb4"}]}`
 	if got := h.lookup(tableRef{"s", "a2"}).String(); got != want {

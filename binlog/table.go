@@ -85,9 +85,6 @@ type table struct {
 type catalog interface {
 	charsetOf(collation uint64) (string, bool)
 	specialColumns(schema, table string) (map[string]kind, error)
-	// liveTables reads tables' definitions if the binlog still ends at
-	// file:pos, and returns nil if it does not (see sqlCatalog.liveTables).
-	liveTables(tables []tableRef, file string, pos uint32) (map[tableRef]*tableSchema, error)
 }
 
 // errNoColumnNames means the binlog carries no column names for a table:
