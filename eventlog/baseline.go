@@ -29,14 +29,9 @@ func (s *Store) PutBaseline(ctx context.Context, b []byte) error {
 	if info.State.Msgs > 0 {
 		return fmt.Errorf("stream %s already holds events: its baseline cannot change", s.cfg.Stream)
 	}
-	os, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      BaselineBucket(s.cfg.Stream),
-		Description: "Tributary: what the source described when stream " + s.cfg.Stream + " began",
-		Storage:     jetstream.FileStorage,
-		Replicas:    s.cfg.Replicas,
-	})
+	os, err := s.bucket(ctx, BaselineBucket(s.cfg.Stream), "what the source described when stream "+s.cfg.Stream+" began")
 	if err != nil {
-		return fmt.Errorf("open object store %s: %w", BaselineBucket(s.cfg.Stream), err)
+		return err
 	}
 	if _, err := os.PutBytes(ctx, baselineObject, b); err != nil {
 		return fmt.Errorf("store the baseline of stream %s: %w", s.cfg.Stream, err)
@@ -74,8 +69,8 @@ func (s *Store) Baseline(ctx context.Context) ([]byte, error) {
 }
 
 // LastPerSubject returns the bodies of the last message of each subject
-// that matches filter, read by subject (the stream's subject index), not by
-// scanning the stream.
+// that matches filter, as stored, read by subject (the stream's subject
+// index), not by scanning the stream.
 func (s *Store) LastPerSubject(ctx context.Context, filter string) ([][]byte, error) {
 	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
@@ -88,11 +83,7 @@ func (s *Store) LastPerSubject(ctx context.Context, filter string) ([][]byte, er
 		if err != nil {
 			return nil, fmt.Errorf("read the last message of %s: %w", subj, err)
 		}
-		body, err := Inline(ctx, s.js, msg.Data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, body)
+		out = append(out, msg.Data)
 	}
 	return out, nil
 }

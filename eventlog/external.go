@@ -49,16 +49,26 @@ func (s *Store) objectStore(ctx context.Context) (jetstream.ObjectStore, error) 
 	if s.values.store != nil {
 		return s.values.store, nil
 	}
+	os, err := s.bucket(ctx, ValuesBucket(s.cfg.Stream), "column values too large for one event of stream "+s.cfg.Stream)
+	if err != nil {
+		return nil, err
+	}
+	s.values.store = os
+	return os, nil
+}
+
+// bucket creates (or opens) an object store of the stream's, stored and
+// replicated as the stream is.
+func (s *Store) bucket(ctx context.Context, name, what string) (jetstream.ObjectStore, error) {
 	os, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      ValuesBucket(s.cfg.Stream),
-		Description: "Tributary: column values too large for one event of stream " + s.cfg.Stream,
+		Bucket:      name,
+		Description: "Tributary: " + what,
 		Storage:     jetstream.FileStorage,
 		Replicas:    s.cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open object store %s for large values: %w", ValuesBucket(s.cfg.Stream), err)
+		return nil, fmt.Errorf("open object store %s: %w", name, err)
 	}
-	s.values.store = os
 	return os, nil
 }
 
@@ -101,17 +111,12 @@ type member struct {
 // body, largest first, until it is at most limit bytes, putting each with
 // put; the images hold null for them, and data.external names them.
 func externalize(body []byte, limit int, put func(image, column string, value []byte) (externalRef, error)) ([]byte, error) {
-	top, err := splitObject(body)
+	top, di, data, err := splitData(body)
 	if err != nil {
-		return nil, fmt.Errorf("event body: %w", err)
+		return nil, err
 	}
-	di := slices.IndexFunc(top, func(m member) bool { return string(m.key) == `"data"` })
 	if di < 0 {
 		return nil, fmt.Errorf("event body has no data")
-	}
-	data, err := splitObject(top[di].value)
-	if err != nil {
-		return nil, fmt.Errorf("event data: %w", err)
 	}
 	type candidate struct {
 		image  int // index in data
@@ -223,25 +228,45 @@ func unquote(key []byte) string {
 	return s
 }
 
+// splitData splits an event body into its members and those of its data
+// (di is data's index among them, -1 if there is none).
+func splitData(body []byte) (top []member, di int, data []member, err error) {
+	if top, err = splitObject(body); err != nil {
+		return nil, -1, nil, fmt.Errorf("event body: %w", err)
+	}
+	di = slices.IndexFunc(top, func(m member) bool { return string(m.key) == `"data"` })
+	if di < 0 {
+		return top, di, nil, nil
+	}
+	if data, err = splitObject(top[di].value); err != nil {
+		return nil, -1, nil, fmt.Errorf("event data: %w", err)
+	}
+	return top, di, data, nil
+}
+
+// Inliner puts large values back into event bodies, keeping the object
+// stores it has opened for the next body.
+type Inliner struct {
+	js     jetstream.JetStream
+	stores map[string]jetstream.ObjectStore
+}
+
+// NewInliner returns an Inliner that reads object stores through js.
+func NewInliner(js jetstream.JetStream) *Inliner {
+	return &Inliner{js: js, stores: map[string]jetstream.ObjectStore{}}
+}
+
 // Inline gives back the body an event would have had without its large
 // values moved out: each value named in data.external is fetched from its
 // object store and put back in its image, and data.external is removed.
 // A body without data.external is returned as it is.
-func Inline(ctx context.Context, js jetstream.JetStream, body []byte) ([]byte, error) {
+func (in *Inliner) Inline(ctx context.Context, body []byte) ([]byte, error) {
 	if !bytes.Contains(body, []byte(`"external":`)) {
 		return body, nil
 	}
-	top, err := splitObject(body)
-	if err != nil {
-		return nil, fmt.Errorf("event body: %w", err)
-	}
-	di := slices.IndexFunc(top, func(m member) bool { return string(m.key) == `"data"` })
-	if di < 0 {
-		return body, nil
-	}
-	data, err := splitObject(top[di].value)
-	if err != nil {
-		return nil, fmt.Errorf("event data: %w", err)
+	top, di, data, err := splitData(body)
+	if err != nil || di < 0 {
+		return body, err
 	}
 	xi := slices.IndexFunc(data, func(m member) bool { return string(m.key) == `"external"` })
 	if xi < 0 {
@@ -251,7 +276,6 @@ func Inline(ctx context.Context, js jetstream.JetStream, body []byte) ([]byte, e
 	if err := json.Unmarshal(data[xi].value, &refs); err != nil {
 		return nil, fmt.Errorf("event data.external: %w", err)
 	}
-	stores := map[string]jetstream.ObjectStore{}
 	for i, m := range data {
 		image := unquote(m.key)
 		if refs[image] == nil {
@@ -266,12 +290,12 @@ func Inline(ctx context.Context, js jetstream.JetStream, body []byte) ([]byte, e
 			if !ok {
 				continue
 			}
-			os, ok := stores[ref.Bucket]
+			os, ok := in.stores[ref.Bucket]
 			if !ok {
-				if os, err = js.ObjectStore(ctx, ref.Bucket); err != nil {
+				if os, err = in.js.ObjectStore(ctx, ref.Bucket); err != nil {
 					return nil, fmt.Errorf("open object store %s: %w", ref.Bucket, err)
 				}
-				stores[ref.Bucket] = os
+				in.stores[ref.Bucket] = os
 			}
 			value, err := os.GetBytes(ctx, ref.Name)
 			if err != nil {

@@ -146,7 +146,8 @@ func TestAppendLargeValue(t *testing.T) {
 
 	// Inline gives back the body as it was before the value moved out,
 	// byte for byte, and leaves other bodies alone.
-	inlined, err := Inline(ctx, js, msg.Data)
+	inliner := NewInliner(js)
+	inlined, err := inliner.Inline(ctx, msg.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestAppendLargeValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if same, err := Inline(ctx, js, first.Data); err != nil || !bytes.Equal(same, first.Data) {
+	if same, err := inliner.Inline(ctx, first.Data); err != nil || !bytes.Equal(same, first.Data) {
 		t.Fatalf("Inline of a body without external values = %s, %v; want it unchanged", same, err)
 	}
 }
@@ -186,6 +187,10 @@ func TestAppendTooLarge(t *testing.T) {
 	}
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "event src:0-1-6:0 (subject cdc.db.t.0)") {
 		t.Fatalf("append = %v, want ErrTooLarge naming the event", err)
+	}
+	var size int
+	if _, scanErr := fmt.Sscanf(err.Error()[strings.Index(err.Error(), ") is ")+len(") is "):], "%d bytes with its headers", &size); scanErr != nil || size <= int(nc.MaxPayload()) {
+		t.Fatalf("append = %v: want the event's size with its headers, over max_payload %d (read %d, %v)", err, nc.MaxPayload(), size, scanErr)
 	}
 	js, _ := jetstream.New(nc)
 	st, err := js.Stream(ctx, "SMALLS")

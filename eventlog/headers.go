@@ -2,9 +2,7 @@ package eventlog
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -92,14 +90,4 @@ func decodePosition(fileOffset, gtids string) (tributary.Position, error) {
 	var err error
 	p.File, p.Offset, err = tributary.ParseFileOffset(fileOffset)
 	return p, err
-}
-
-// headerSize is the size of msg's headers on the wire.
-func headerSize(msg *nats.Msg) (int, error) {
-	var b strings.Builder
-	b.WriteString("NATS/1.0\r\n")
-	if err := http.Header(msg.Header).Write(&b); err != nil {
-		return 0, err
-	}
-	return b.Len() + 2, nil
 }

@@ -167,6 +167,9 @@ func streamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, jetstr
 		return Info{}, nil, fmt.Errorf("open JetStream: %w", err)
 	}
 	st, err := js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return Info{}, nil, fmt.Errorf("stream %s: %w", stream, ErrNoStream)
+	}
 	if err != nil {
 		return Info{}, nil, fmt.Errorf("look up stream %s: %w", stream, err)
 	}

@@ -142,11 +142,8 @@ var ErrTooLarge = errors.New("event larger than the NATS server's max_payload")
 
 // tooLarge explains ErrTooLarge for one event.
 func (s *Store) tooLarge(ev *tributary.Event, msg *nats.Msg) error {
-	size := len(msg.Data)
-	if h, err := headerSize(msg); err == nil {
-		size += h
-	}
-	return fmt.Errorf("%w: event %s (subject %s) is %d bytes with its headers, too many even with every value of %d bytes or more moved to object store %s: the server at %s accepts at most %d (raise max_payload in the nats-server configuration, at most 64 MB, or leave the table out with --include, then run tributary resume; nothing from this event on was stored)",
+	size := msg.Size() - len(msg.Subject) - len(msg.Reply) // headers and body, what max_payload bounds
+	return fmt.Errorf("%w: event %s (subject %s) is %d bytes with its headers, too many even with every value of %d bytes or more moved to object store %s: the server at %s accepts at most %d (raise max_payload in the nats-server configuration, at most 64 MB, or leave the table out with --include, then run tributary resume; it continues after the last event the stream holds, so nothing is lost)",
 		ErrTooLarge, ev.ID, ev.Subject, size, minExternal, ValuesBucket(s.cfg.Stream), s.nc.ConnectedUrlRedacted(), s.nc.MaxPayload())
 }
 
@@ -467,15 +464,19 @@ func (s *Store) Append(ctx context.Context, b tributary.Batch) error {
 
 // Flush appends the grouped transactions, if any.
 func (s *Store) Flush(ctx context.Context) error {
+	events := s.group
+	// Nothing keeps the events once sent (the messages hold their bodies):
+	// the group's array is reused, emptied so that it holds no body either.
+	defer func() {
+		clear(events)
+		s.group = events[:0]
+	}()
 	if err := s.failure(); err != nil {
-		s.group = s.group[:0] // they would follow a failed append: never send them
-		return err
+		return err // they would follow a failed append: never send them
 	}
-	if len(s.group) == 0 {
+	if len(events) == 0 {
 		return nil
 	}
-	events := s.group
-	s.group = make([]tributary.Event, 0, cap(events))
 	if len(events) == 1 {
 		return s.appendEach(ctx, events)
 	}

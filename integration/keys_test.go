@@ -110,4 +110,16 @@ func TestKeys(t *testing.T) {
 			t.Errorf("subject token %q holds a character NATS reads as structure", token)
 		}
 	}
+
+	// resume without --keys takes the keys the stream recorded, and checks
+	// them against the source as it would --keys: a key column dropped
+	// meanwhile is refused before anything is written.
+	db.exec("ALTER TABLE k.conf DROP COLUMN y")
+	code, _, errOut = runTributary(t, time.Minute, append([]string{"resume"}, args...)...)
+	if code != 3 || !strings.Contains(errOut, "table k.conf has no column y") {
+		t.Fatalf("resume with recorded keys naming a dropped column exited %d, want 3 naming it; stderr:\n%s", code, errOut)
+	}
+	if n := streamMsgs(t, nc, "TRIBUTARY_KEYS"); n != uint64(want) {
+		t.Fatalf("the refused resume left %d events, want %d", n, want)
+	}
 }

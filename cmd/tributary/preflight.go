@@ -48,23 +48,35 @@ func checkSource(ctx context.Context, sc *sourceConn, c *Config, w io.Writer) (f
 	if err != nil {
 		return 0, err
 	}
-	if keys, err := c.keys(); err != nil {
-		return 0, fmt.Errorf("%w: %w", errUsage, err)
-	} else if len(keys) > 0 {
-		f, err := binlog.CheckKeys(sc.conn, keys)
-		if err != nil {
-			return 0, err
-		}
-		findings = append(findings, f)
-	}
 	fmt.Fprintf(w, "source %s: %s %s\n", sc.src, sc.srv.Flavor, sc.srv.Version)
+	failed = printFindings(w, findings)
+	keysFailed, err := checkKeys(sc, c, w)
+	return failed + keysFailed, err
+}
+
+// checkKeys checks the configured key columns (if any) against the source
+// and prints the finding.
+func checkKeys(sc *sourceConn, c *Config, w io.Writer) (failed int, err error) {
+	keys, err := c.keys()
+	if err != nil || len(keys) == 0 {
+		return 0, err // validate has rejected keys that do not parse
+	}
+	f, err := binlog.CheckKeys(sc.conn, keys)
+	if err != nil {
+		return 0, err
+	}
+	return printFindings(w, []binlog.Finding{f}), nil
+}
+
+// printFindings prints findings and counts those that failed.
+func printFindings(w io.Writer, findings []binlog.Finding) (failed int) {
 	for _, f := range findings {
 		printFinding(w, f)
 		if !f.OK {
 			failed++
 		}
 	}
-	return failed, nil
+	return failed
 }
 
 // checkNATS checks the connection and JetStream.

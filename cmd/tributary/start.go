@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -113,7 +114,11 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 	if resume {
 		// Continue with the tables the stream was written with, unless
 		// told otherwise: a forgotten --include must not widen the stream.
-		if info, err := eventlog.StreamInfo(ctx, nc, c.Stream); err == nil {
+		info, err := eventlog.StreamInfo(ctx, nc, c.Stream)
+		if err != nil && !errors.Is(err, eventlog.ErrNoStream) { // no stream: Open says so below
+			return err
+		}
+		if err == nil {
 			if recorded, ok := info.Metadata["include"]; ok && recorded != c.Include {
 				if c.Include == "" {
 					c.Include = recorded
@@ -125,7 +130,11 @@ func runStart(ctx context.Context, c *Config, resume bool) error {
 			// other subjects.
 			if recorded, ok := info.Metadata["keys"]; ok && recorded != c.Keys {
 				if c.Keys == "" {
+					// Checked against the source as --keys would have been.
 					c.Keys = recorded
+					if failed, err := checkKeys(sc, c, os.Stderr); err != nil || failed > 0 {
+						return cmp.Or(err, preflightError(failed))
+					}
 				} else {
 					log.Warn("keys changed: events of the tables concerned get other keys and subjects from here on", "stream", c.Stream, "was", recorded, "now", c.Keys)
 				}

@@ -62,13 +62,14 @@ fetched and put back, data.external removed.`,
 			if err != nil {
 				return err
 			}
+			inliner := eventlog.NewInliner(js)
 			w := bufio.NewWriterSize(os.Stdout, 64<<10)
 			defer w.Flush()
 			return eventlog.Read(cmd.Context(), nc, c.Stream, eventlog.ReadOptions{From: start, Follow: follow, Filter: subject},
 				func(ev eventlog.StoredEvent) error {
 					body := ev.Body
 					if inline {
-						if body, err = eventlog.Inline(cmd.Context(), js, body); err != nil {
+						if body, err = inliner.Inline(cmd.Context(), body); err != nil {
 							return fmt.Errorf("event at stream sequence %d: %w", ev.Seq, err)
 						}
 					}
