@@ -385,6 +385,79 @@ func TestReaderDDLDefinitionSource(t *testing.T) {
 	}
 }
 
+// CREATE TABLE … SELECT is one transaction: the DDL, then the rows it
+// copied, then XID. Its rows are stored with the DDL event, not dropped as
+// rows outside a transaction (MariaDB: a GTID that is not standalone;
+// MySQL: the statement ends with START TRANSACTION). A DDL after MySQL's
+// anonymous GTID is a transaction of its own.
+func TestReaderDDLTransactions(t *testing.T) {
+	const create = "CREATE TABLE `shop`.`orders` (id INT PRIMARY KEY, note VARCHAR(50), total DECIMAL(10,2))"
+	sid := uuid.MustParse(testUUID)
+	for _, tc := range []struct {
+		name  string
+		gtids string // the reader's GTID set: MariaDB's form or MySQL's
+		evs   func(w *binlogWriter) []*replication.BinlogEvent
+		want  []string // per batch: the events' types, each batch whole
+	}{
+		{"MariaDB CREATE TABLE … SELECT", "0-1-5", func(w *binlogWriter) []*replication.BinlogEvent {
+			return []*replication.BinlogEvent{
+				w.event(replication.MARIADB_GTID_EVENT, 38, &replication.MariadbGTIDEvent{GTID: mysql.MariadbGTID{DomainID: 0, ServerID: 1, SequenceNumber: 6}, Flags: 0x28}),
+				w.event(replication.QUERY_EVENT, 200, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte(create)}),
+				w.event(replication.TABLE_MAP_EVENT, 60, ordersMap),
+				w.event(replication.WRITE_ROWS_EVENTv1, 50, &replication.RowsEvent{Table: ordersMap, TableID: 77, Rows: [][]any{row(1)}}),
+				w.event(replication.XID_EVENT, 31, &replication.XIDEvent{XID: 6}),
+			}
+		}, []string{"shop.orders.schema_changed shop.orders.created"}},
+		{"MySQL CREATE TABLE … SELECT", "", func(w *binlogWriter) []*replication.BinlogEvent {
+			return []*replication.BinlogEvent{
+				w.event(replication.GTID_EVENT, 79, &replication.GTIDEvent{SID: sid[:], GNO: 6}),
+				w.event(replication.QUERY_EVENT, 200, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte(create + " START TRANSACTION")}),
+				w.event(replication.TABLE_MAP_EVENT, 60, ordersMap),
+				w.event(replication.WRITE_ROWS_EVENTv2, 50, &replication.RowsEvent{Table: ordersMap, TableID: 77, Rows: [][]any{row(1)}}),
+				w.event(replication.XID_EVENT, 31, &replication.XIDEvent{XID: 6}),
+			}
+		}, []string{"shop.orders.schema_changed shop.orders.created"}},
+		{"MySQL anonymous GTID, DDL then a transaction", "", func(w *binlogWriter) []*replication.BinlogEvent {
+			return append([]*replication.BinlogEvent{
+				w.event(replication.ANONYMOUS_GTID_EVENT, 79, &replication.GTIDEvent{SID: make([]byte, 16)}),
+				w.event(replication.QUERY_EVENT, 120, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("ALTER TABLE orders ADD COLUMN c INT")}),
+			}, w.txn(6, row(1))...)
+		}, []string{"shop.orders.schema_changed", "shop.orders.created"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, got := newTestReader(t, 1000, Start{})
+			if tc.gtids != "" {
+				gset, err := mysql.ParseMariadbGTIDSet(tc.gtids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.gset, r.gsetStr = gset, gset.String()
+			}
+			if err := feed(t, r, tc.evs(&binlogWriter{pos: 4000})); err != nil {
+				t.Fatal(err)
+			}
+			var have []string
+			for _, b := range *got {
+				var types []string
+				for _, e := range b.Events {
+					var body struct{ Type string }
+					if err := json.Unmarshal(e.Body, &body); err != nil {
+						t.Fatal(err)
+					}
+					types = append(types, body.Type)
+				}
+				if !b.Whole || !b.Events[len(b.Events)-1].Txn.Last {
+					t.Errorf("batch %v is not a whole transaction ending in its last row", types)
+				}
+				have = append(have, strings.Join(types, " "))
+			}
+			if diff := cmp.Diff(tc.want, have); diff != "" {
+				t.Errorf("batches (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestReaderRefusesMissingColumnNames(t *testing.T) {
 	r, _ := newTestReader(t, 1000, Start{})
 	noNames := replication.TableMapEvent{TableID: 77, Schema: []byte("shop"), Table: []byte("orders"), ColumnCount: 3,

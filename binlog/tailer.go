@@ -330,6 +330,7 @@ type reader struct {
 type transaction struct {
 	active     bool
 	standalone bool // MariaDB DDL or non-transactional statement: ends with its query
+	mysqlGTID  bool // begun by MySQL's GTID event (anonymous or not), which says nothing of DDL
 	id, gtid   string
 	begin      tributary.Position
 	time       time.Time
@@ -361,7 +362,11 @@ func (r *reader) handle(ctx context.Context, ev *replication.BinlogEvent) error 
 		if h.EventType == replication.GTID_EVENT {
 			gtid = next.String()
 		}
-		return r.begin(h, gtid, false, ts)
+		if err := r.begin(h, gtid, false, ts); err != nil {
+			return err
+		}
+		r.tx.mysqlGTID = true
+		return nil
 	case *replication.QueryEvent:
 		return r.query(ctx, h, e)
 	case *replication.XIDEvent:
@@ -439,13 +444,18 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 		before[ref] = r.hist.lookup(ref)
 	}
 	r.hist.apply(q, db)
-	ddlTxn := r.tx.active && (r.tx.standalone || r.tx.gtid != "") && r.tx.index == 0
+	// A DDL statement is a transaction of its own, ending with it, unless
+	// rows follow it (CREATE TABLE … SELECT): those end at their XID or
+	// COMMIT. MariaDB's GTID says which with its standalone flag; MySQL
+	// ends such a statement with START TRANSACTION.
+	rowsFollow := startsTransaction(q)
+	ddlTxn := r.tx.active && r.tx.index == 0 && (r.tx.standalone || r.tx.mysqlGTID && !rowsFollow)
 	if !r.tx.active && len(refs) > 0 {
-		// No GTIDs: the statement is a transaction of its own.
-		if err := r.begin(h, "", true, time.Unix(int64(h.Timestamp), 0)); err != nil {
+		// No GTIDs: the statement begins a transaction.
+		if err := r.begin(h, "", !rowsFollow, time.Unix(int64(h.Timestamp), 0)); err != nil {
 			return err
 		}
-		ddlTxn = true
+		ddlTxn = !rowsFollow
 	}
 	if len(refs) > 0 {
 		// One look at the source for all the tables the statement names,
@@ -474,6 +484,14 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 		return r.commit(ctx, h)
 	}
 	return nil
+}
+
+// startsTransaction reports MySQL's form of CREATE TABLE … SELECT, which
+// its rows and an XID follow: the statement ends with START TRANSACTION.
+func startsTransaction(stmt string) bool {
+	const suffix = "START TRANSACTION"
+	stmt = strings.TrimRight(stmt, " \t\r\n;")
+	return len(stmt) >= len(suffix) && strings.EqualFold(stmt[len(stmt)-len(suffix):], suffix)
 }
 
 // schemaChanged adds the schema_changed event of one included table a DDL

@@ -29,13 +29,7 @@ func TestSchemaChanges(t *testing.T) {
 	var server []string
 	exec := func(stmt string, tables ...string) {
 		t.Helper()
-		if _, err := conn.Execute(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-		for _, table := range tables {
-			schema, name, _ := strings.Cut(table, ".")
-			server = append(server, describeTable(t, conn, schema, name))
-		}
+		server = append(server, execDDL(t, conn, stmt, tables...)...)
 	}
 	exec("INSERT INTO s.t VALUES (1, 10, 'x')")
 	exec("ALTER TABLE s.t ADD COLUMN c DECIMAL(5,2) DEFAULT 1.50", "s.t")

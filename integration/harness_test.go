@@ -412,13 +412,13 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 }
 
 // waitForEvents waits until the stream holds n events, and fails with what
-// tributary said if it does not within a minute.
+// tributary said if it does not within a minute, or holds more.
 func waitForEvents(t *testing.T, p *proc, nc *nats.Conn, stream string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for streamMsgs(t, nc, stream) != uint64(n) {
-		if time.Now().After(deadline) || p.exited() {
-			t.Fatalf("the stream holds %d events, want %d; tributary's log:\n%s", streamMsgs(t, nc, stream), n, p.stderr)
+	for have := streamMsgs(t, nc, stream); have != uint64(n); have = streamMsgs(t, nc, stream) {
+		if have > uint64(n) || time.Now().After(deadline) || p.exited() {
+			t.Fatalf("the stream holds %d events, want %d; tributary's log:\n%s", have, n, p.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
