@@ -109,7 +109,7 @@ func TestResumeAfterPurge(t *testing.T) {
 	p.waitStreaming()
 	db.exec("INSERT INTO p.t VALUES (1), (2)")
 	nc := ns.connect()
-	waitFor(t, 30*time.Second, "2 events", func() bool { return streamMsgs(t, nc, "TRIBUTARY_P") == 2 })
+	waitForEvents(t, p, nc, "TRIBUTARY_P", 2)
 	if code := p.stop(); code != 0 {
 		t.Fatalf("start exited %d, want 0\n%s", code, p.stderr)
 	}
