@@ -51,19 +51,23 @@ func (s *Store) DropBaseline(ctx context.Context) error {
 
 // Baseline returns the stream's baseline, or nil if it has none.
 func (s *Store) Baseline(ctx context.Context) ([]byte, error) {
-	os, err := s.js.ObjectStore(ctx, BaselineBucket(s.cfg.Stream))
+	return baseline(ctx, s.js, s.cfg.Stream)
+}
+
+func baseline(ctx context.Context, js jetstream.JetStream, stream string) ([]byte, error) {
+	os, err := js.ObjectStore(ctx, BaselineBucket(stream))
 	if errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open object store %s: %w", BaselineBucket(s.cfg.Stream), err)
+		return nil, fmt.Errorf("open object store %s: %w", BaselineBucket(stream), err)
 	}
 	b, err := os.GetBytes(ctx, baselineObject)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the baseline of stream %s: %w", s.cfg.Stream, err)
+		return nil, fmt.Errorf("read the baseline of stream %s: %w", stream, err)
 	}
 	return b, nil
 }

@@ -25,6 +25,9 @@ type StoredEvent struct {
 	Stored  time.Time
 	Header  nats.Header
 	Body    []byte
+	// Pending is how many events the stream held after this one when it
+	// was delivered: 0 means the reader had caught up.
+	Pending uint64
 }
 
 // ReadOptions choose what Read delivers.
@@ -91,14 +94,18 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 		if err != nil {
 			return fmt.Errorf("read stream %s: %w", stream, err)
 		}
-		ev := StoredEvent{Seq: md.Sequence.Stream, Subject: msg.Subject(), Stored: md.Timestamp, Header: msg.Headers(), Body: msg.Data()}
-		if err := fn(ev); err != nil {
+		if err := fn(storedEvent(msg, md)); err != nil {
 			return err
 		}
 		if md.NumPending == 0 && !opts.Follow {
 			return nil
 		}
 	}
+}
+
+func storedEvent(msg jetstream.Msg, md *jetstream.MsgMetadata) StoredEvent {
+	return StoredEvent{Seq: md.Sequence.Stream, Subject: msg.Subject(), Stored: md.Timestamp, Header: msg.Headers(),
+		Body: msg.Data(), Pending: md.NumPending}
 }
 
 // Info is a stream's state, for status.

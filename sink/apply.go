@@ -1,0 +1,349 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// applier applies changes, in stream order, to one model of a target: one
+// target transaction per run of whole source transactions, never ending
+// inside one, with the checkpoint of the last event applied written in it.
+type applier struct {
+	target Target
+	model  Model
+	tables func(TableName) bool // which source tables the read model holds
+	keys   map[TableName][]string
+	batch  int // events per target transaction, at most, where transactions allow
+
+	cp      Checkpoint // as committed
+	next    Checkpoint // as it will be committed
+	tx      Tx
+	events  int // since the last commit
+	inTxn   bool
+	pending map[TableName]*pendingRows
+	order   []TableName
+	rows    int // buffered in pending
+}
+
+// pendingRows are the buffered changes of one table, folded by key: only
+// each key's final row is written, after the keys that may exist are
+// deleted. That is exact because the whole run lands in one transaction.
+type pendingRows struct {
+	table  *Table
+	keys   map[string]int // key → index in final
+	final  []finalRow
+	delete int // how many of final need a delete
+}
+
+type finalRow struct {
+	key    Row
+	row    Row // nil: deleted
+	delete bool
+}
+
+var errStop = errors.New("stop reading")
+
+func newApplier(t Target, m Model, cp Checkpoint, tables func(TableName) bool, keys map[TableName][]string, batch int) *applier {
+	if batch <= 0 {
+		batch = 5000
+	}
+	return &applier{target: t, model: m, tables: tables, keys: keys, batch: batch, cp: cp, next: cloneCheckpoint(cp),
+		pending: map[TableName]*pendingRows{}}
+}
+
+// begin opens the target transaction and checks that the stored checkpoint
+// is the one this applier continues from.
+func (a *applier) begin(ctx context.Context) error {
+	if a.tx != nil {
+		return nil
+	}
+	tx, err := a.target.Begin(ctx, a.model)
+	if err != nil {
+		return fmt.Errorf("begin a %s transaction: %w", a.model, err)
+	}
+	stored, err := tx.Checkpoint(ctx)
+	if err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("read the %s checkpoint: %w", a.model, err)
+	}
+	if stored.Seq != a.cp.Seq || stored.AsOf != a.cp.AsOf {
+		_ = tx.Rollback()
+		return fmt.Errorf("%s model at sequence %d, expected %d: %w", a.model, stored.Seq, a.cp.Seq, ErrMoved)
+	}
+	a.tx = tx
+	return nil
+}
+
+// add applies one change. more says whether the reader knows of further
+// events; without them a finished transaction is committed at once.
+func (a *applier) add(ctx context.Context, ch Change, more bool) error {
+	if ch.Seq <= a.next.Seq {
+		return nil // delivered again
+	}
+	if err := a.begin(ctx); err != nil {
+		return err
+	}
+	if a.tables(ch.Table) {
+		var err error
+		if ch.Op == OpSchema {
+			err = a.schema(ctx, ch)
+		} else {
+			err = a.row(ch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	a.next.Seq = ch.Seq
+	a.events++
+	a.inTxn = !ch.Last
+	if ch.Last {
+		a.next.TxID, a.next.Time = ch.TxID, ch.Time
+		if a.events >= a.batch || !more {
+			return a.commit(ctx)
+		}
+		return nil
+	}
+	if a.rows >= a.batch {
+		return a.flush(ctx) // a large transaction: write what it has so far, commit at its end
+	}
+	return nil
+}
+
+// commit writes what is buffered and the checkpoint, in the open
+// transaction, and commits it.
+func (a *applier) commit(ctx context.Context) error {
+	if a.inTxn {
+		return fmt.Errorf("commit inside source transaction %s (bug)", a.next.TxID)
+	}
+	if err := a.begin(ctx); err != nil {
+		return err
+	}
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	if err := a.tx.Commit(ctx, a.next); err != nil {
+		a.abort()
+		return fmt.Errorf("commit %s model at sequence %d: %w", a.model, a.next.Seq, err)
+	}
+	a.tx = nil
+	a.cp = cloneCheckpoint(a.next)
+	a.events = 0
+	return nil
+}
+
+// abort rolls back the open transaction and forgets what it held.
+func (a *applier) abort() {
+	if a.tx != nil {
+		_ = a.tx.Rollback()
+		a.tx = nil
+	}
+	a.next = cloneCheckpoint(a.cp)
+	a.pending = map[TableName]*pendingRows{}
+	a.order, a.rows, a.events, a.inTxn = nil, 0, 0, false
+}
+
+func (a *applier) row(ch Change) error {
+	t, ok := a.next.Table(ch.Table)
+	if !ok {
+		return stop("event %d: a row of %s, whose definition the read model does not know (the stream has no baseline or DDL event for it: start the stream with tributary start from the binlog head, or leave the table out of the sink)", ch.Seq, ch.Table)
+	}
+	if len(t.Key) == 0 {
+		return stop("event %d: table %s has no key, and a read model keeps one row per key: give the table a primary key, or name its key columns with --keys", ch.Seq, ch.Table)
+	}
+	p := a.pending[ch.Table]
+	if p == nil {
+		p = &pendingRows{table: t, keys: map[string]int{}}
+		a.pending[ch.Table] = p
+		a.order = append(a.order, ch.Table)
+	}
+	a.rows++
+	switch ch.Op {
+	case OpCreate, OpRead:
+		return p.set(ch, ch.After, ch.After)
+	case OpDelete:
+		return p.set(ch, ch.Before, nil)
+	case OpUpdate:
+		if err := p.set(ch, ch.Before, nil); err != nil {
+			return err
+		}
+		return p.set(ch, ch.After, ch.After)
+	}
+	return nil
+}
+
+// set records that the row whose key is in image now is row (nil: gone).
+func (p *pendingRows) set(ch Change, image, row Row) error {
+	key := make(Row, len(p.table.Key))
+	var b strings.Builder
+	for _, k := range p.table.Key {
+		v, ok := image[k]
+		if !ok {
+			return stop("event %d: the image of %s has no key column %s", ch.Seq, ch.Table, k)
+		}
+		key[k] = v
+		b.Write(v)
+		b.WriteByte(0)
+	}
+	i, ok := p.keys[b.String()]
+	if !ok {
+		p.keys[b.String()] = len(p.final)
+		p.final = append(p.final, finalRow{key: key, delete: true})
+		p.delete++
+		i = len(p.final) - 1
+	}
+	p.final[i].row = row
+	return nil
+}
+
+// flush writes the buffered rows into the open transaction.
+func (a *applier) flush(ctx context.Context) error {
+	for _, name := range a.order {
+		p := a.pending[name]
+		keys := make([]Row, 0, p.delete)
+		rows := make([]Row, 0, len(p.final))
+		for _, f := range p.final {
+			if f.delete {
+				keys = append(keys, f.key)
+			}
+			if f.row != nil {
+				rows = append(rows, f.row)
+			}
+		}
+		if len(keys) > 0 {
+			if err := a.tx.Delete(ctx, *p.table, keys); err != nil {
+				a.abort()
+				return fmt.Errorf("delete %d rows of %s: %w", len(keys), name, err)
+			}
+		}
+		if len(rows) > 0 {
+			if err := a.tx.Insert(ctx, *p.table, rows); err != nil {
+				a.abort()
+				return fmt.Errorf("write %d rows of %s: %w", len(rows), name, err)
+			}
+		}
+	}
+	clear(a.pending)
+	a.order, a.rows = a.order[:0], 0
+	return nil
+}
+
+// schema applies a DDL event: what it did to the table is read from the
+// definitions before and after it (and, for renamed columns and TRUNCATE,
+// from the statement).
+func (a *applier) schema(ctx context.Context, ch Change) error {
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	sc := ch.Schema
+	old, exists := a.next.Table(ch.Table)
+	fail := func(err error) error {
+		a.abort()
+		return fmt.Errorf("event %d: apply %q to %s: %w", ch.Seq, sc.Statement, ch.Table, err)
+	}
+	switch {
+	case !sc.Known:
+		a.abort()
+		return stop("event %d: %q changed %s, but the stream does not know the table's definition after it (docs/EVENTS.md, Schema history), so the read model cannot follow it: leave the table out of the sink, or rebuild the sink once a DDL statement read at the binlog head gives the definition again", ch.Seq, sc.Statement, ch.Table)
+	case sc.Gone:
+		if exists {
+			if err := a.tx.DropTable(ctx, *old); err != nil {
+				return fail(err)
+			}
+			a.next.Tables = slices.DeleteFunc(a.next.Tables, func(t Table) bool { return t.Name == ch.Table })
+		}
+		return nil
+	}
+	t := a.shape(ch.Table, sc)
+	if !exists {
+		if err := a.checkName(t.Name); err != nil {
+			return fail(&permanentError{err})
+		}
+		if err := a.tx.CreateTable(ctx, t); err != nil {
+			return fail(err)
+		}
+		a.next.Tables = append(a.next.Tables, t)
+		return nil
+	}
+	if isTruncate(sc.Statement) {
+		if err := a.tx.Truncate(ctx, *old); err != nil {
+			return fail(err)
+		}
+	}
+	if sameShape(*old, t) {
+		return nil
+	}
+	renamed, err := renamedColumns(sc.Statement, *old, t)
+	if err != nil {
+		return fail(&permanentError{err})
+	}
+	if err := a.tx.AlterTable(ctx, *old, t, renamed); err != nil {
+		return fail(err)
+	}
+	*old = t
+	return nil
+}
+
+// shape is the read-model table for a definition.
+func (a *applier) shape(name TableName, sc *SchemaChange) Table {
+	key := a.keys[name]
+	if key == nil {
+		key = sc.PrimaryKey
+	}
+	return Table{Name: name, Columns: sc.Columns, Charset: sc.Charset, Key: slices.Clone(key)}
+}
+
+// checkName refuses a second table of the same name from another database:
+// read-model tables are named after the source table alone.
+func (a *applier) checkName(n TableName) error {
+	for _, t := range a.next.Tables {
+		if t.Name.Table == n.Table && t.Name != n {
+			return fmt.Errorf("the read model already holds table %s from %s: list only one of them in the sink's tables", n.Table, t.Name)
+		}
+	}
+	return nil
+}
+
+// baseline creates the tables of the stream's baseline, for a model that
+// holds nothing yet.
+func (a *applier) baseline(ctx context.Context, tables []Table) error {
+	if err := a.begin(ctx); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if !a.tables(t.Name) {
+			continue
+		}
+		if k := a.keys[t.Name]; k != nil {
+			t.Key = slices.Clone(k)
+		}
+		if err := a.checkName(t.Name); err != nil {
+			a.abort()
+			return &permanentError{err}
+		}
+		if err := a.tx.CreateTable(ctx, t); err != nil {
+			a.abort()
+			return fmt.Errorf("create %s: %w", t.Name, err)
+		}
+		a.next.Tables = append(a.next.Tables, t)
+	}
+	return nil
+}
+
+func sameShape(a, b Table) bool {
+	return slices.Equal(a.Columns, b.Columns) && slices.Equal(a.Key, b.Key)
+}
+
+func cloneCheckpoint(cp Checkpoint) Checkpoint {
+	out := cp
+	out.Tables = make([]Table, len(cp.Tables))
+	for i, t := range cp.Tables {
+		t.Columns = slices.Clone(t.Columns)
+		t.Key = slices.Clone(t.Key)
+		out.Tables[i] = t
+	}
+	return out
+}

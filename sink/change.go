@@ -1,0 +1,205 @@
+package sink
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Op is what a change does.
+type Op byte
+
+const (
+	OpCreate Op = 'c'
+	OpUpdate Op = 'u'
+	OpDelete Op = 'd'
+	OpRead   Op = 'r' // a snapshot read: the row as it is, like an upsert
+	OpSchema Op = 's' // a DDL event (docs/EVENTS.md, DDL events)
+)
+
+// Change is one stored event, decoded.
+type Change struct {
+	Seq   uint64
+	Table TableName
+	Op    Op
+	// Key, Before and After are the row's key and images (nil where the
+	// event has none).
+	Key, Before, After Row
+	// Schema is a DDL event's statement and the table's definition after
+	// it; nil for a row change.
+	Schema *SchemaChange
+	Time   time.Time
+	TxID   string
+	GTID   string
+	Index  int
+	Last   bool
+}
+
+// SchemaChange is a DDL event's data.
+type SchemaChange struct {
+	Statement string
+	// Known is false when the event does not know the definition (its
+	// columns are null): a sink cannot follow the table past it.
+	Known bool
+	// Gone is true when the statement dropped the table or renamed it away.
+	Gone       bool
+	Charset    string
+	PrimaryKey []string
+	Columns    []Column
+}
+
+// envelope is the part of the CloudEvents body a sink reads.
+type envelope struct {
+	Type    string          `json:"type"`
+	Subject string          `json:"subject"`
+	Time    time.Time       `json:"time"`
+	TxID    string          `json:"txid"`
+	GTID    string          `json:"gtid"`
+	Index   int             `json:"txindex"`
+	Last    bool            `json:"txlast"`
+	Data    json.RawMessage `json:"data"`
+}
+
+type rowData struct {
+	Op       string                     `json:"op"`
+	Key      map[string]json.RawMessage `json:"key"`
+	Before   map[string]json.RawMessage `json:"before"`
+	After    map[string]json.RawMessage `json:"after"`
+	JSONNull struct {
+		Before []string `json:"before"`
+		After  []string `json:"after"`
+	} `json:"jsonnull"`
+	External json.RawMessage `json:"external"`
+}
+
+type schemaData struct {
+	Statement  string   `json:"statement"`
+	Charset    *string  `json:"charset"`
+	PrimaryKey []string `json:"primarykey"`
+	Columns    []Column `json:"columns"`
+}
+
+// Decode reads a stored event's body. Large values moved out of the event
+// (data.external) must have been put back first: Decode refuses an event
+// that still names them.
+func Decode(seq uint64, body []byte) (Change, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return Change{}, fmt.Errorf("event %d: not a tributary event: %w", seq, err)
+	}
+	ch := Change{Seq: seq, Time: env.Time, TxID: env.TxID, GTID: env.GTID, Index: env.Index, Last: env.Last}
+	tokens := strings.Split(env.Subject, ".")
+	if len(tokens) != 3 {
+		return Change{}, fmt.Errorf("event %d: subject %q: want db.table.key", seq, env.Subject)
+	}
+	var err error
+	if ch.Table.Database, err = unescapeToken(tokens[0]); err == nil {
+		ch.Table.Table, err = unescapeToken(tokens[1])
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("event %d: subject %q: %w", seq, env.Subject, err)
+	}
+	if tokens[2] == "~schema" {
+		var d schemaData
+		if err := json.Unmarshal(env.Data, &d); err != nil {
+			return Change{}, fmt.Errorf("event %d: schema change: %w", seq, err)
+		}
+		sc := &SchemaChange{Statement: d.Statement, Known: d.Columns != nil, Gone: d.Columns != nil && len(d.Columns) == 0,
+			PrimaryKey: d.PrimaryKey, Columns: d.Columns}
+		if d.Charset != nil {
+			sc.Charset = *d.Charset
+		}
+		ch.Op, ch.Schema = OpSchema, sc
+		return ch, nil
+	}
+	var d rowData
+	if err := json.Unmarshal(env.Data, &d); err != nil {
+		return Change{}, fmt.Errorf("event %d: row change: %w", seq, err)
+	}
+	if len(d.External) > 0 && !bytes.Equal(d.External, []byte("null")) {
+		return Change{}, fmt.Errorf("event %d: its large values are stored outside it (data.external); put them back before decoding", seq)
+	}
+	ch.Op = Op(firstByte(d.Op))
+	switch ch.Op {
+	case OpCreate, OpRead:
+		if d.After == nil {
+			return Change{}, fmt.Errorf("event %d: op %q without an after image", seq, d.Op)
+		}
+	case OpUpdate:
+		if d.Before == nil || d.After == nil {
+			return Change{}, fmt.Errorf("event %d: op u without both images", seq)
+		}
+	case OpDelete:
+		if d.Before == nil {
+			return Change{}, fmt.Errorf("event %d: op d without a before image", seq)
+		}
+	default:
+		return Change{}, fmt.Errorf("event %d: unknown op %q", seq, d.Op)
+	}
+	ch.Key = nullsOf(d.Key, nil)
+	ch.Before = nullsOf(d.Before, d.JSONNull.Before)
+	ch.After = nullsOf(d.After, d.JSONNull.After)
+	return ch, nil
+}
+
+func firstByte(s string) byte {
+	if len(s) != 1 {
+		return 0
+	}
+	return s[0]
+}
+
+var jsonNull = json.RawMessage("null")
+
+// nullsOf turns an image's null values into SQL NULL (nil), except the
+// columns named in jsonNull, whose value is the JSON document null.
+func nullsOf(m map[string]json.RawMessage, jsonNulls []string) Row {
+	if m == nil {
+		return nil
+	}
+	for k, v := range m {
+		if bytes.Equal(v, jsonNull) {
+			m[k] = nil
+		}
+	}
+	for _, k := range jsonNulls {
+		m[k] = jsonNull
+	}
+	return Row(m)
+}
+
+// unescapeToken reverses the subject escaping of docs/EVENTS.md: %HH is a
+// byte, % alone the empty string.
+func unescapeToken(s string) (string, error) {
+	if s == "%" {
+		return "", nil
+	}
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
+			return "", fmt.Errorf("bad escape in %q", s)
+		}
+		b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
+		i += 2
+	}
+	return string(b), nil
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}

@@ -1,0 +1,349 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tributary-cdc/tributary/sink"
+)
+
+// Dialect is what one SQL database needs said its own way.
+type Dialect interface {
+	// Quote quotes an identifier.
+	Quote(name string) string
+	// Placeholder is the n-th (from 1) bind parameter of a statement.
+	Placeholder(n int) string
+	// ColumnType is the target column type that holds c's values exactly.
+	ColumnType(c sink.Column) (string, error)
+	// Value converts a value as the events hold it to a driver argument
+	// for a column of type c; v is never nil (NULL is handled before).
+	Value(c sink.Column, v json.RawMessage) (any, error)
+	// Begin starts a transaction that writes (SQLite takes its write lock
+	// at once, so that two writers never deadlock on an upgrade).
+	Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error)
+	// ForUpdate is appended to the checkpoint query to lock its row.
+	ForUpdate() string
+	// MaxParams is the most bind parameters one statement may have.
+	MaxParams() int
+	// AlterTable returns the statements that change a table's shape.
+	AlterTable(table string, from, to sink.Table, renamed map[string]string) ([]string, error)
+	// Swap replaces live tables by shadow ones: renames maps shadow names
+	// to live names, drop lists live tables to remove. Readers must see the
+	// tables before or after, never in between.
+	Swap(ctx context.Context, db *sql.DB, renames [][2]string, drop []string) error
+	// Tables lists the tables of the database whose name starts with prefix.
+	Tables(ctx context.Context, db *sql.DB, prefix string) ([]string, error)
+}
+
+// Target is a SQL database holding one sink's read model.
+type Target struct {
+	db   *sql.DB
+	d    Dialect
+	sink string
+}
+
+// New returns the Target of the sink named name on db.
+func New(db *sql.DB, d Dialect, name string) *Target {
+	return &Target{db: db, d: d, sink: name}
+}
+
+// Dialect is the target's dialect.
+func (t *Target) Dialect() Dialect { return t.d }
+
+// DB is the target's database handle.
+func (t *Target) DB() *sql.DB { return t.db }
+
+// shadowSuffix ends the names of a rebuild's tables.
+func (t *Target) shadowSuffix() string { return "__" + t.sink + "_rebuild" }
+
+// TableName is the name of a source table's read-model table in model m.
+func (t *Target) TableName(m sink.Model, n sink.TableName) string {
+	if m == sink.Shadow {
+		return n.Table + t.shadowSuffix()
+	}
+	return n.Table
+}
+
+// CheckpointTable is the name of the table that holds model m's checkpoint.
+func (t *Target) CheckpointTable(m sink.Model) string {
+	name := "_tributary_" + t.sink + "_checkpoint"
+	if m == sink.Shadow {
+		name += t.shadowSuffix()
+	}
+	return name
+}
+
+func (t *Target) Close() error { return t.db.Close() }
+
+// Checkpoint implements sink.Target.
+func (t *Target) Checkpoint(ctx context.Context, m sink.Model) (sink.Checkpoint, error) {
+	cp, _, err := t.readCheckpoint(ctx, t.db, m, "")
+	return cp, err
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readCheckpoint reads model m's checkpoint and whether it is stored.
+func (t *Target) readCheckpoint(ctx context.Context, q querier, m sink.Model, lock string) (sink.Checkpoint, bool, error) {
+	var doc string
+	err := q.QueryRowContext(ctx, "SELECT doc FROM "+t.d.Quote(t.CheckpointTable(m))+" WHERE id = 1"+lock).Scan(&doc)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return sink.Checkpoint{}, false, nil
+		}
+		if ok, terr := t.exists(ctx, t.CheckpointTable(m)); terr == nil && !ok {
+			return sink.Checkpoint{}, false, nil
+		}
+		return sink.Checkpoint{}, false, err
+	}
+	var cp sink.Checkpoint
+	if err := json.Unmarshal([]byte(doc), &cp); err != nil {
+		return sink.Checkpoint{}, false, fmt.Errorf("checkpoint table %s: %w", t.CheckpointTable(m), err)
+	}
+	return cp, true, nil
+}
+
+func (t *Target) exists(ctx context.Context, name string) (bool, error) {
+	names, err := t.d.Tables(ctx, t.db, name)
+	return slices.Contains(names, name), err
+}
+
+// Begin implements sink.Target.
+func (t *Target) Begin(ctx context.Context, m sink.Model) (sink.Tx, error) {
+	if _, err := t.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+t.d.Quote(t.CheckpointTable(m))+
+		" (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, doc TEXT NOT NULL)"); err != nil {
+		return nil, fmt.Errorf("create checkpoint table: %w", err)
+	}
+	tx, err := t.d.Begin(ctx, t.db)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{t: t, tx: tx, m: m}, nil
+}
+
+// Promote implements sink.Target.
+func (t *Target) Promote(ctx context.Context) error {
+	shadow, err := t.Checkpoint(ctx, sink.Shadow)
+	if err != nil {
+		return err
+	}
+	live, err := t.Checkpoint(ctx, sink.Live)
+	if err != nil {
+		return err
+	}
+	renames := [][2]string{{t.CheckpointTable(sink.Shadow), t.CheckpointTable(sink.Live)}}
+	drop := []string{}
+	if ok, err := t.exists(ctx, t.CheckpointTable(sink.Live)); err != nil {
+		return err
+	} else if ok {
+		drop = append(drop, t.CheckpointTable(sink.Live))
+	}
+	for _, tb := range shadow.Tables {
+		renames = append(renames, [2]string{t.TableName(sink.Shadow, tb.Name), t.TableName(sink.Live, tb.Name)})
+	}
+	for _, tb := range live.Tables {
+		drop = append(drop, t.TableName(sink.Live, tb.Name))
+	}
+	return t.d.Swap(ctx, t.db, renames, drop)
+}
+
+// Discard implements sink.Target: it drops every table of an earlier
+// rebuild, recorded in its checkpoint or not (a database whose DDL commits
+// at once may hold tables a crashed rebuild never recorded).
+func (t *Target) Discard(ctx context.Context) error {
+	names, err := t.d.Tables(ctx, t.db, "")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, t.shadowSuffix()) {
+			if _, err := t.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+t.d.Quote(n)); err != nil {
+				return fmt.Errorf("drop %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Tx is one transaction on a model.
+type Tx struct {
+	t  *Target
+	tx *sql.Tx
+	m  sink.Model
+	// stored says whether the checkpoint table holds its row.
+	stored bool
+}
+
+func (x *Tx) name(n sink.TableName) string { return x.t.d.Quote(x.t.TableName(x.m, n)) }
+
+// Checkpoint implements sink.Tx.
+func (x *Tx) Checkpoint(ctx context.Context) (sink.Checkpoint, error) {
+	cp, stored, err := x.t.readCheckpoint(ctx, x.tx, x.m, x.t.d.ForUpdate())
+	x.stored = stored
+	return cp, err
+}
+
+// CreateTable implements sink.Tx.
+func (x *Tx) CreateTable(ctx context.Context, tb sink.Table) error {
+	if _, err := x.tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+x.name(tb.Name)); err != nil {
+		return err
+	}
+	create, err := CreateStatement(x.t.d, x.t.TableName(x.m, tb.Name), tb)
+	if err != nil {
+		return err
+	}
+	_, err = x.tx.ExecContext(ctx, create)
+	return err
+}
+
+func (x *Tx) quoteAll(names []string) string { return quoteAll(x.t.d, names) }
+
+// AlterTable implements sink.Tx.
+func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[string]string) error {
+	stmts, err := x.t.d.AlterTable(x.t.TableName(x.m, from.Name), from, to, renamed)
+	if err != nil {
+		return err
+	}
+	for _, s := range stmts {
+		if _, err := x.tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// DropTable implements sink.Tx.
+func (x *Tx) DropTable(ctx context.Context, tb sink.Table) error {
+	_, err := x.tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+x.name(tb.Name))
+	return err
+}
+
+// Truncate implements sink.Tx. It deletes rather than truncates: TRUNCATE
+// is not transactional everywhere.
+func (x *Tx) Truncate(ctx context.Context, tb sink.Table) error {
+	_, err := x.tx.ExecContext(ctx, "DELETE FROM "+x.name(tb.Name))
+	return err
+}
+
+// Delete implements sink.Tx.
+func (x *Tx) Delete(ctx context.Context, tb sink.Table, keys []sink.Row) error {
+	cols, err := columns(tb, tb.Key)
+	if err != nil {
+		return err
+	}
+	per := max(1, min(1000, x.t.d.MaxParams()/len(cols)))
+	head := "DELETE FROM " + x.name(tb.Name) + " WHERE "
+	if len(cols) == 1 {
+		head += x.t.d.Quote(cols[0].Name) + " IN ("
+	} else {
+		head += "(" + x.quoteAll(tb.Key) + ") IN ("
+	}
+	return x.chunks(ctx, head, ")", cols, keys, per, len(cols) > 1)
+}
+
+// Insert implements sink.Tx.
+func (x *Tx) Insert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
+	names := make([]string, len(tb.Columns))
+	for i, c := range tb.Columns {
+		names[i] = c.Name
+	}
+	per := max(1, min(1000, x.t.d.MaxParams()/max(1, len(tb.Columns))))
+	head := "INSERT INTO " + x.name(tb.Name) + " (" + x.quoteAll(names) + ") VALUES "
+	return x.chunks(ctx, head, "", tb.Columns, rows, per, true)
+}
+
+// chunks runs head + one tuple per row + tail, per rows at a time.
+func (x *Tx) chunks(ctx context.Context, head, tail string, cols []sink.Column, rows []sink.Row, per int, paren bool) error {
+	args := make([]any, 0, per*len(cols))
+	var b strings.Builder
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		b.Reset()
+		b.WriteString(head)
+		args = args[:0]
+		for i, row := range rows[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if paren {
+				b.WriteByte('(')
+			}
+			for j, c := range cols {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(x.t.d.Placeholder(len(args) + 1))
+				v, err := x.value(c, row[c.Name])
+				if err != nil {
+					return err
+				}
+				args = append(args, v)
+			}
+			if paren {
+				b.WriteByte(')')
+			}
+		}
+		b.WriteString(tail)
+		if _, err := x.tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (x *Tx) value(c sink.Column, v json.RawMessage) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out, err := x.t.d.Value(c, v)
+	if err != nil {
+		return nil, fmt.Errorf("column %s (%s) value %.80s: %w: %w", c.Name, c.Type, v, sink.ErrValue, err)
+	}
+	return out, nil
+}
+
+// Commit implements sink.Tx.
+func (x *Tx) Commit(ctx context.Context, cp sink.Checkpoint) error {
+	doc, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	table := x.t.d.Quote(x.t.CheckpointTable(x.m))
+	q := "INSERT INTO " + table + " (seq, doc, id) VALUES (" + x.t.d.Placeholder(1) + ", " + x.t.d.Placeholder(2) + ", 1)"
+	if x.stored {
+		q = "UPDATE " + table + " SET seq = " + x.t.d.Placeholder(1) + ", doc = " + x.t.d.Placeholder(2) + " WHERE id = 1"
+	}
+	if _, err := x.tx.ExecContext(ctx, q, cp.Seq, string(doc)); err != nil {
+		return err
+	}
+	return x.tx.Commit()
+}
+
+// Rollback implements sink.Tx.
+func (x *Tx) Rollback() error {
+	err := x.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+func columns(tb sink.Table, names []string) ([]sink.Column, error) {
+	out := make([]sink.Column, len(names))
+	for i, n := range names {
+		c, ok := tb.Column(n)
+		if !ok {
+			return nil, fmt.Errorf("table %s has no key column %s", tb.Name, n)
+		}
+		out[i] = c
+	}
+	return out, nil
+}

@@ -1,0 +1,139 @@
+package sink
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Class is a family of column types whose values the events encode alike
+// (docs/EVENTS.md, Values), which is what a target needs to know to hold
+// them.
+type Class int
+
+const (
+	ClassInt       Class = iota // every integer type but BIGINT UNSIGNED: a JSON number in int64
+	ClassUint64                 // BIGINT UNSIGNED: a JSON number up to 2^64-1
+	ClassDecimal                // DECIMAL, NUMERIC: a string of exact digits
+	ClassFloat                  // FLOAT (float32)
+	ClassDouble                 // DOUBLE
+	ClassBit                    // BIT(n): a JSON number up to 2^n-1
+	ClassYear                   // YEAR: a JSON number
+	ClassDate                   // DATE: "2024-02-29", or a zero date
+	ClassDatetime               // DATETIME(n): "2024-02-29 23:59:59.123"
+	ClassTime                   // TIME(n): "-838:59:59.00"
+	ClassTimestamp              // TIMESTAMP(n): "2038-01-19T03:14:07.999999Z", or a zero value without Z
+	ClassText                   // CHAR, VARCHAR, TEXT types: a UTF-8 string
+	ClassBinary                 // BINARY, VARBINARY, BLOB types: base64
+	ClassEnum                   // ENUM: the label
+	ClassSet                    // SET: an array of labels
+	ClassJSON                   // JSON: the document
+	ClassGeometry               // GEOMETRY types: base64 of SRID + WKB
+	ClassUUID                   // UUID: RFC 4122 text
+	ClassInet4                  // INET4: dotted quad
+	ClassInet6                  // INET6: text
+)
+
+// ClassOf classifies a column.
+func ClassOf(c Column) (Class, Type, error) {
+	t, err := ParseType(c.Type)
+	if err != nil {
+		return 0, t, err
+	}
+	switch t.Base {
+	case "tinyint", "smallint", "mediumint", "int", "integer":
+		return ClassInt, t, nil
+	case "bigint":
+		if t.Unsigned {
+			return ClassUint64, t, nil
+		}
+		return ClassInt, t, nil
+	case "decimal", "numeric", "dec", "fixed":
+		return ClassDecimal, t, nil
+	case "float":
+		return ClassFloat, t, nil
+	case "double", "real", "double precision":
+		return ClassDouble, t, nil
+	case "bit":
+		return ClassBit, t, nil
+	case "year":
+		return ClassYear, t, nil
+	case "date":
+		return ClassDate, t, nil
+	case "datetime":
+		return ClassDatetime, t, nil
+	case "time":
+		return ClassTime, t, nil
+	case "timestamp":
+		return ClassTimestamp, t, nil
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+		if c.Charset == "binary" {
+			return ClassBinary, t, nil
+		}
+		return ClassText, t, nil
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		return ClassBinary, t, nil
+	case "enum":
+		return ClassEnum, t, nil
+	case "set":
+		return ClassSet, t, nil
+	case "json":
+		return ClassJSON, t, nil
+	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "geomcollection":
+		return ClassGeometry, t, nil
+	case "uuid":
+		return ClassUUID, t, nil
+	case "inet4":
+		return ClassInet4, t, nil
+	case "inet6":
+		return ClassInet6, t, nil
+	}
+	return 0, t, fmt.Errorf("column type %q is not one tributary knows", c.Type)
+}
+
+// String reads a JSON string value.
+func String(v json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", fmt.Errorf("want a JSON string: %w", err)
+	}
+	return s, nil
+}
+
+// Bytes reads a base64 value (binary and geometry columns).
+func Bytes(v json.RawMessage) ([]byte, error) {
+	s, err := String(v)
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+// Number returns a JSON number's text, checked to be one.
+func Number(v json.RawMessage) (string, error) {
+	s := string(bytes.TrimSpace(v))
+	if s == "" || !json.Valid(v) || s[0] == '"' || s[0] == '{' || s[0] == '[' || s == "true" || s == "false" || s == "null" {
+		return "", fmt.Errorf("want a JSON number, got %.40s", s)
+	}
+	return s, nil
+}
+
+// Labels reads a SET value: its labels, in definition order.
+func Labels(v json.RawMessage) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, fmt.Errorf("want an array of labels: %w", err)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// JoinLabels writes a SET value as MySQL does: its labels joined by commas.
+func JoinLabels(v json.RawMessage) (string, error) {
+	l, err := Labels(v)
+	return strings.Join(l, ","), err
+}
