@@ -37,6 +37,9 @@ type Config struct {
 	LogLevel  string `yaml:"log_level"`
 	LogFormat string `yaml:"log_format"`
 
+	// Sinks are the read models (project, rebuild); config file only.
+	Sinks []SinkConfig `yaml:"sinks"`
+
 	// Flags only.
 	FromGTID string `yaml:"-"`
 	FromFile string `yaml:"-"`
@@ -205,6 +208,7 @@ func (c *Config) validate(needSource bool) error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
+	errs = append(errs, c.validateSinks()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
 	}

@@ -97,7 +97,8 @@ order, to a NATS JetStream stream that is the event store.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newStartCommand(false), newStartCommand(true), newTailCommand(), newStatusCommand(), newCheckCommand())
+	root.AddCommand(newStartCommand(false), newStartCommand(true), newTailCommand(), newStatusCommand(), newCheckCommand(),
+		newProjectCommand(), newRebuildCommand())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 			return fmt.Errorf("%w: %w (see tributary %s --help)", errUsage, err, cmd.Name())

@@ -18,10 +18,10 @@ import (
 // stream is a JetStream stream the suite writes events to by hand, in the
 // format of docs/EVENTS.md.
 type stream struct {
-	t   *testing.T
-	nc  *nats.Conn
-	js  jetstream.JetStream
-	n   int
+	t  *testing.T
+	nc *nats.Conn
+	js jetstream.JetStream
+	n  int
 }
 
 const streamName = "SINKTEST"

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary-cdc/tributary/sink"
+)
+
+func newProjectCommand() *cobra.Command {
+	c := defaultConfig()
+	var configPath string
+	var names []string
+	cmd := &cobra.Command{
+		Use:   "project",
+		Short: "Keep read models current from the stream",
+		Long: `project keeps the read models declared under sinks: in the config file
+current: each follows the stream through its own durable JetStream consumer
+and applies every source transaction in one target transaction, with its
+checkpoint (the last stream sequence applied) written in that same
+transaction. It runs until interrupted, and carries on where it stopped.
+
+It survives restarts of itself, of NATS and of the target database: it
+starts again from the read model's checkpoint, backing off. It stops, with
+the reason and the fix, on what retrying cannot cure: a value the target
+cannot hold, a DDL statement it cannot apply.
+
+A read model rebuilt as of a past point (rebuild --as-of) stays there: project
+leaves it alone until it is rebuilt without --as-of.`,
+		Example: `  tributary project --config tributary.yaml
+  tributary project --config tributary.yaml --sink orders_pg --sink search_kv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sinks, err := loadSinkCommand(cmd, &c, configPath, names)
+			if err != nil {
+				return err
+			}
+			log := newLogger(&c)
+			url, err := natsURLFor(&c)
+			if err != nil {
+				return err
+			}
+			nc, err := connectNATS(url, log)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			ctx := cmd.Context()
+			g, gctx := errgroup.WithContext(ctx)
+			for _, s := range sinks {
+				tg, err := openTarget(ctx, &c, s, nc)
+				if err != nil {
+					return err
+				}
+				defer tg.Close()
+				r, err := runnerFor(ctx, &c, s, nc, tg)
+				if err != nil {
+					return err
+				}
+				g.Go(func() error {
+					if err := r.Project(gctx); err != nil {
+						return fmt.Errorf("sink %s: %w", s.Name, err)
+					}
+					return nil
+				})
+			}
+			log.Info("projecting", "sinks", len(sinks), "stream", c.Stream)
+			return g.Wait()
+		},
+	}
+	fs := cmd.Flags()
+	commonFlags(fs, &c, &configPath)
+	natsFlags(fs, &c)
+	fs.StringArrayVar(&names, "sink", nil, "only this sink (repeatable; default: every configured sink)")
+	return cmd
+}
+
+// loadSinkCommand loads and checks the configuration of project and
+// rebuild, and returns the sinks named (all if none).
+func loadSinkCommand(cmd *cobra.Command, c *Config, configPath string, names []string) ([]SinkConfig, error) {
+	if err := c.load(cmd, configPath); err != nil {
+		return nil, err
+	}
+	if err := c.validate(false); err != nil {
+		return nil, err
+	}
+	if c.Stream == "" {
+		return nil, usageError("stream: required, e.g. --stream TRIBUTARY_SHOP or stream: in the config file (start logs the name it uses)")
+	}
+	return c.selectSinks(names)
+}
+
+// progressPrinter shows a rebuild's progress: a bar redrawn in place on a
+// terminal, a log line every few seconds otherwise.
+type progressPrinter struct {
+	terminal bool
+	name     string
+	last     time.Time
+	log      func(msg string, args ...any)
+}
+
+func (p *progressPrinter) show(pr sink.Progress) {
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Applied) / s
+	}
+	var eta time.Duration
+	if pr.Last > pr.Seq && rate > 0 {
+		eta = time.Duration(float64(pr.Last-pr.Seq) / rate * float64(time.Second)).Round(time.Second)
+	}
+	frac := 1.0
+	if pr.Last > 0 {
+		frac = min(1, float64(pr.Seq)/float64(pr.Last))
+	}
+	if !p.terminal {
+		if time.Since(p.last) < 5*time.Second && pr.Seq < pr.Last {
+			return
+		}
+		p.last = time.Now()
+		p.log("rebuilding", "sink", p.name, "seq", pr.Seq, "of", pr.Last, "events_per_second", int(rate), "eta", eta.String())
+		return
+	}
+	const width = 30
+	done := int(frac * width)
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = '.'
+		if i < done {
+			bar[i] = '#'
+		}
+	}
+	fmt.Fprintf(stderr, "\r%s [%s] %3.0f%%  %d/%d events  %.0f events/s  ETA %s   ", p.name, bar, frac*100, pr.Seq, pr.Last, rate, eta)
+}
+
+func (p *progressPrinter) done() {
+	if p.terminal {
+		fmt.Fprintln(stderr)
+	}
+}
