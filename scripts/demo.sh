@@ -45,6 +45,7 @@ TIMEOUT=${DEMO_TIMEOUT:-60}
 KEEP=${DEMO_KEEP:-0}
 
 TRIB_PID=           # the tributary process we started, while it runs
+PROJECT_PID=        # tributary project, while it runs
 SANDBOX_START_PID=  # `mariadb-sandbox.sh start`, while it runs
 SANDBOX_STARTED=0   # 1 once we started the sandbox (cleanup stops it)
 NATS_URL=
@@ -135,6 +136,10 @@ cleanup() {
 		# a mariadbd without a pid file behind).
 		printf '\ndemo: waiting for the sandbox start to finish before removing it\n' >&2
 		wait_exit "$SANDBOX_START_PID" 90 || kill -TERM "$SANDBOX_START_PID" 2>/dev/null
+	fi
+	if [[ -n $PROJECT_PID ]] && pid_alive "$PROJECT_PID"; then
+		kill -TERM "$PROJECT_PID" 2>/dev/null
+		wait_exit "$PROJECT_PID" 30 || kill -KILL "$PROJECT_PID" 2>/dev/null
 	fi
 	if [[ -n $TRIB_PID ]]; then
 		printf '\ndemo: stopping tributary (pid %s)\n' "$TRIB_PID" >&2
@@ -231,6 +236,32 @@ summarise_bash() {
 		[[ $line =~ \"txid\":\"([^\"]*)\" ]] && txid=${BASH_REMATCH[1]}
 		printf '%3d  %-23s %-32s %-3s %s\n' "$n" "$type" "$PREFIX.$subject" "$op" "$txid"
 	done
+}
+
+# ---------------------------------------------------------------- read model
+
+read_model_seq() { # the read model's checkpoint sequence (empty if none)
+	python3 - "$RM" <<'PY' 2>/dev/null || true
+import sqlite3, sys
+try:
+    db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+    print(db.execute('SELECT seq FROM "_tributary_shop_checkpoint"').fetchone()[0])
+except Exception:
+    pass
+PY
+}
+
+show_read_model() {
+	PYTHONIOENCODING=utf-8 python3 - "$RM" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for q in ("SELECT id, name, tier, balance FROM customers ORDER BY id",
+          "SELECT id, customer_id, status, total FROM orders ORDER BY id"):
+    cur = db.execute(q)
+    print("      " + q)
+    for row in cur:
+        print("        " + " | ".join(str(v) for v in row))
+PY
 }
 
 # ================================================================ main
@@ -348,6 +379,13 @@ workload 2 "Order 1 is paid, then shipped (two UPDATEs)" <<'SQL'
 UPDATE shop.orders SET status = 'paid' WHERE id = 1;
 UPDATE shop.orders SET status = 'shipped' WHERE id = 1;
 SQL
+# A moment to rebuild the read model as of, later: the source's commit
+# times are whole seconds, so the writes pause across a second boundary.
+sleep_to_next_second() { sleep "$(printf '0.%03d' $((1000 - 10#$(date +%N | cut -c1-3))))"; sleep 0.2; }
+sleep_to_next_second
+AS_OF=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+sleep_to_next_second
+note "remembered this moment: $AS_OF (order 1 shipped, Zoë still standard, order 3 not yet cancelled)"
 workload 1 "Zoë is upgraded to the gold tier" <<'SQL'
 UPDATE shop.customers SET tier = 'gold' WHERE email = 'zoe@example.com';
 SQL
@@ -436,6 +474,56 @@ done <<<"$history"
 say "Pipeline status"
 show_cmd "$TRIB" status "${status_args[@]}"
 "$TRIB" status "${status_args[@]}" || die "tributary status failed."
+
+say "A read model: SQLite, kept current by tributary project"
+CONFIG=$DEMO/tributary.yaml
+RM=$DEMO/shop.db
+cat >"$CONFIG" <<YAML
+nats: $NATS_URL
+stream: $STREAM
+data_dir: $DATA
+sinks:
+  - name: shop
+    kind: sqlite
+    path: $RM
+    tables: [shop.customers, shop.orders]
+YAML
+note "$CONFIG:"
+sed 's/^/      /' "$CONFIG"
+show_cmd "$TRIB" project --config "$CONFIG"
+"$TRIB" project --config "$CONFIG" </dev/null >"$DEMO/project.log" 2>&1 &
+PROJECT_PID=$!
+if have_python; then
+	deadline=$((SECONDS + TIMEOUT))
+	until [[ $(read_model_seq) == "$count" ]]; do
+		if ! pid_alive "$PROJECT_PID" || ((SECONDS >= deadline)); then
+			tail -n 20 "$DEMO/project.log" >&2
+			die "the read model did not reach the stream's $count events."
+		fi
+		sleep 0.2
+	done
+	note "the read model has applied all $count events:"
+	show_read_model
+else
+	sleep 2
+	note "(python3 is needed to print the read model; it is in $RM)"
+fi
+kill -TERM "$PROJECT_PID" 2>/dev/null || true
+rc=0
+wait "$PROJECT_PID" || rc=$?
+PROJECT_PID=
+((rc == 0)) || die "tributary project exited with status $rc on SIGTERM." "$(tail -n 20 "$DEMO/project.log")"
+
+say "The read model rebuilt as of $AS_OF (the source commit time)"
+show_cmd "$TRIB" rebuild --config "$CONFIG" --sink shop --as-of "$AS_OF"
+"$TRIB" rebuild --config "$CONFIG" --sink shop --as-of "$AS_OF" </dev/null 2>"$DEMO/rebuild.log" ||
+	die "tributary rebuild failed." "$(tail -n 20 "$DEMO/rebuild.log")"
+note "$(tail -n 1 "$DEMO/rebuild.log")"
+if have_python; then
+	show_read_model
+fi
+note "built into shadow tables and swapped in at once: readers never saw it empty;"
+note "'tributary rebuild --sink shop' without --as-of follows the stream again."
 
 say "Stopping tributary (SIGTERM)"
 rc=0
