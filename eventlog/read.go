@@ -75,7 +75,7 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 	if info.NumPending == 0 && !opts.Follow {
 		return nil
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullMaxMessages(replayBatch))
 	if err != nil {
 		return fmt.Errorf("read stream %s: %w", stream, err)
 	}
@@ -190,3 +190,7 @@ func streamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, jetstr
 	return Info{Stream: stream, Metadata: md, Messages: si.State.Msgs, Bytes: si.State.Bytes, FirstSeq: si.State.FirstSeq,
 		LastSeq: si.State.LastSeq, LastTime: si.State.LastTime}, st, nil
 }
+
+// replayBatch is how many messages a reader asks for at a time: enough to
+// keep the server busy while the reader works through the last batch.
+const replayBatch = 4096

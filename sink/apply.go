@@ -161,22 +161,30 @@ func (a *applier) row(ch Change) error {
 		a.order = append(a.order, ch.Table)
 	}
 	a.rows++
+	// A shadow model is built by one writer from nothing: a row inserted
+	// on the source cannot be in it yet, so it needs no delete first. A
+	// live model may hold anything (a crash between a DDL statement that
+	// committed by itself and the checkpoint), so every key is deleted.
+	fresh := a.model == Shadow
 	switch ch.Op {
-	case OpCreate, OpRead:
-		return p.set(ch, ch.After, ch.After)
+	case OpCreate:
+		return p.set(ch, ch.After, ch.After, fresh)
+	case OpRead:
+		return p.set(ch, ch.After, ch.After, false)
 	case OpDelete:
-		return p.set(ch, ch.Before, nil)
+		return p.set(ch, ch.Before, nil, false)
 	case OpUpdate:
-		if err := p.set(ch, ch.Before, nil); err != nil {
+		if err := p.set(ch, ch.Before, nil, false); err != nil {
 			return err
 		}
-		return p.set(ch, ch.After, ch.After)
+		return p.set(ch, ch.After, ch.After, false)
 	}
 	return nil
 }
 
 // set records that the row whose key is in image now is row (nil: gone).
-func (p *pendingRows) set(ch Change, image, row Row) error {
+// absent says the key cannot be in the target before this change.
+func (p *pendingRows) set(ch Change, image, row Row, absent bool) error {
 	key := make(Row, len(p.table.Key))
 	var b strings.Builder
 	for _, k := range p.table.Key {
@@ -191,8 +199,10 @@ func (p *pendingRows) set(ch Change, image, row Row) error {
 	i, ok := p.keys[b.String()]
 	if !ok {
 		p.keys[b.String()] = len(p.final)
-		p.final = append(p.final, finalRow{key: key, delete: true})
-		p.delete++
+		p.final = append(p.final, finalRow{key: key, delete: !absent})
+		if !absent {
+			p.delete++
+		}
 		i = len(p.final) - 1
 	}
 	p.final[i].row = row

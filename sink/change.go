@@ -50,35 +50,32 @@ type SchemaChange struct {
 	Columns    []Column
 }
 
-// envelope is the part of the CloudEvents body a sink reads.
+// envelope is the part of the CloudEvents body a sink reads, row and DDL
+// events alike, read in one pass.
 type envelope struct {
-	Type    string          `json:"type"`
-	Subject string          `json:"subject"`
-	Time    time.Time       `json:"time"`
-	TxID    string          `json:"txid"`
-	GTID    string          `json:"gtid"`
-	Index   int             `json:"txindex"`
-	Last    bool            `json:"txlast"`
-	Data    json.RawMessage `json:"data"`
-}
-
-type rowData struct {
-	Op       string                     `json:"op"`
-	Key      map[string]json.RawMessage `json:"key"`
-	Before   map[string]json.RawMessage `json:"before"`
-	After    map[string]json.RawMessage `json:"after"`
-	JSONNull struct {
-		Before []string `json:"before"`
-		After  []string `json:"after"`
-	} `json:"jsonnull"`
-	External json.RawMessage `json:"external"`
-}
-
-type schemaData struct {
-	Statement  string   `json:"statement"`
-	Charset    *string  `json:"charset"`
-	PrimaryKey []string `json:"primarykey"`
-	Columns    []Column `json:"columns"`
+	Subject string    `json:"subject"`
+	Time    time.Time `json:"time"`
+	TxID    string    `json:"txid"`
+	GTID    string    `json:"gtid"`
+	Index   int       `json:"txindex"`
+	Last    bool      `json:"txlast"`
+	Data    struct {
+		// A row change.
+		Op       string                     `json:"op"`
+		Key      map[string]json.RawMessage `json:"key"`
+		Before   map[string]json.RawMessage `json:"before"`
+		After    map[string]json.RawMessage `json:"after"`
+		JSONNull struct {
+			Before []string `json:"before"`
+			After  []string `json:"after"`
+		} `json:"jsonnull"`
+		External json.RawMessage `json:"external"`
+		// A DDL event.
+		Statement  string   `json:"statement"`
+		Charset    *string  `json:"charset"`
+		PrimaryKey []string `json:"primarykey"`
+		Columns    []Column `json:"columns"`
+	} `json:"data"`
 }
 
 // Decode reads a stored event's body. Large values moved out of the event
@@ -101,11 +98,8 @@ func Decode(seq uint64, body []byte) (Change, error) {
 	if err != nil {
 		return Change{}, fmt.Errorf("event %d: subject %q: %w", seq, env.Subject, err)
 	}
+	d := &env.Data
 	if tokens[2] == "~schema" {
-		var d schemaData
-		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return Change{}, fmt.Errorf("event %d: schema change: %w", seq, err)
-		}
 		sc := &SchemaChange{Statement: d.Statement, Known: d.Columns != nil, Gone: d.Columns != nil && len(d.Columns) == 0,
 			PrimaryKey: d.PrimaryKey, Columns: d.Columns}
 		if d.Charset != nil {
@@ -113,10 +107,6 @@ func Decode(seq uint64, body []byte) (Change, error) {
 		}
 		ch.Op, ch.Schema = OpSchema, sc
 		return ch, nil
-	}
-	var d rowData
-	if err := json.Unmarshal(env.Data, &d); err != nil {
-		return Change{}, fmt.Errorf("event %d: row change: %w", seq, err)
 	}
 	if len(d.External) > 0 && !bytes.Equal(d.External, []byte("null")) {
 		return Change{}, fmt.Errorf("event %d: its large values are stored outside it (data.external); put them back before decoding", seq)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/eventlog"
 )
@@ -117,14 +118,51 @@ func (r *Runner) project(ctx context.Context, pinned *string) error {
 		}
 	}
 	r.log.Info("projecting", "from_seq", cp.Seq+1)
-	in := eventlog.NewInliner(mustJetStream(r.nc))
-	return eventlog.Consume(ctx, r.nc, r.opts.Stream, ConsumerPrefix+r.opts.Name, cp.Seq+1, func(ev eventlog.StoredEvent) error {
-		ch, err := decodeStored(ctx, in, ev)
-		if err != nil {
-			return err
-		}
-		return a.add(ctx, ch, ev.Pending > 0)
+	consume := func(ctx context.Context, fn func(eventlog.StoredEvent) error) error {
+		return eventlog.Consume(ctx, r.nc, r.opts.Stream, ConsumerPrefix+r.opts.Name, cp.Seq+1, fn)
+	}
+	return r.pipeline(ctx, consume, func(ctx context.Context, ch Change, more bool) error { return a.add(ctx, ch, more) })
+}
+
+// pipeline reads and decodes events in one goroutine and applies them in
+// another, so that decoding the next events overlaps writing the last ones
+// to the target; the channel between them bounds what is read ahead.
+func (r *Runner) pipeline(ctx context.Context, read func(context.Context, func(eventlog.StoredEvent) error) error,
+	apply func(ctx context.Context, ch Change, more bool) error) error {
+	type item struct {
+		ch   Change
+		more bool
+	}
+	items := make(chan item, 2048)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(items)
+		in := eventlog.NewInliner(mustJetStream(r.nc))
+		return read(gctx, func(ev eventlog.StoredEvent) error {
+			ch, err := decodeStored(gctx, in, ev)
+			if err != nil {
+				return err
+			}
+			select {
+			case items <- item{ch, ev.Pending > 0}:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
 	})
+	// The target's transactions live on after the pipeline ends (a rebuild
+	// commits its last one then), so they are not tied to gctx, which ends
+	// with it.
+	g.Go(func() error {
+		for it := range items {
+			if err := apply(ctx, it.ch, it.more); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 // start creates the baseline's tables in a model that holds nothing, and
@@ -250,37 +288,35 @@ func (r *Runner) rebuild(ctx context.Context, until Until, progress func(Progres
 		return Checkpoint{}, err
 	}
 	start := time.Now()
-	var read uint64
+	var applied uint64
 	var gtidSeen bool
 	lastReport := start
 	report := func(seq uint64) {
 		if progress != nil {
-			progress(Progress{Seq: seq, Last: info.LastSeq, Applied: read, Elapsed: time.Since(start)})
+			progress(Progress{Seq: seq, Last: info.LastSeq, Applied: applied, Elapsed: time.Since(start)})
 		}
 	}
 	if info.LastSeq > 0 {
-		in := eventlog.NewInliner(mustJetStream(r.nc))
-		err = eventlog.Read(ctx, r.nc, r.opts.Stream, eventlog.ReadOptions{Follow: true}, func(ev eventlog.StoredEvent) error {
-			ch, err := decodeStored(ctx, in, ev)
-			if err != nil {
-				return err
-			}
+		read := func(ctx context.Context, fn func(eventlog.StoredEvent) error) error {
+			return eventlog.Read(ctx, r.nc, r.opts.Stream, eventlog.ReadOptions{Follow: true}, fn)
+		}
+		err = r.pipeline(ctx, read, func(ctx context.Context, ch Change, more bool) error {
 			if ch.Index == 0 && until.before(ch) {
 				return errStop
 			}
-			read++
-			if err := a.add(ctx, ch, ev.Pending > 0); err != nil {
+			applied++
+			if err := a.add(ctx, ch, more); err != nil {
 				return err
 			}
 			if now := time.Now(); now.Sub(lastReport) >= 250*time.Millisecond {
 				lastReport = now
-				report(ev.Seq)
+				report(ch.Seq)
 			}
 			if ch.Last && until.GTID != "" && ch.GTID == until.GTID {
 				gtidSeen = true
 				return errStop
 			}
-			if ch.Last && ev.Pending == 0 && (until == Until{} || ev.Seq >= info.LastSeq) {
+			if ch.Last && !more && (until == Until{} || ch.Seq >= info.LastSeq) {
 				return errStop // caught up
 			}
 			return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Class is a family of column types whose values the events encode alike
@@ -36,8 +37,30 @@ const (
 	ClassInet6                  // INET6: text
 )
 
-// ClassOf classifies a column.
+// ClassOf classifies a column. Targets call it for every value, so what it
+// found for each type is kept.
 func ClassOf(c Column) (Class, Type, error) {
+	k := classKey{c.Type, c.Charset}
+	if v, ok := classes.Load(k); ok {
+		cc := v.(classified)
+		return cc.class, cc.t, cc.err
+	}
+	class, t, err := classOf(c)
+	classes.Store(k, classified{class, t, err})
+	return class, t, err
+}
+
+type classKey struct{ typ, charset string }
+
+type classified struct {
+	class Class
+	t     Type
+	err   error
+}
+
+var classes sync.Map // classKey → classified
+
+func classOf(c Column) (Class, Type, error) {
 	t, err := ParseType(c.Type)
 	if err != nil {
 		return 0, t, err

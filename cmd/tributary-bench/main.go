@@ -40,7 +40,7 @@ var (
 	txnRows    = flag.Int("txn-rows", 100, "row changes per transaction")
 	generateOK = flag.Bool("generate", true, "generate the workload (false: reuse the binlog range in work/range)")
 	modes      = flag.String("modes", "always,interval", "server fsync modes to measure")
-	series     = flag.String("series", "a,b,b',b+,c", "measurements to run: a (decode), b (publish), b' (publish with Msg-Id), b+ (publish in atomic batches), c (tributary)")
+	series     = flag.String("series", "a,b,b',b+,c,r", "measurements to run: a (decode), b (publish), b' (publish with Msg-Id), b+ (publish in atomic batches), c (tributary), r (read models: replay and rebuild)")
 )
 
 func want(s string) bool { return slices.Contains(strings.Split(*series, ","), s) }
@@ -53,6 +53,10 @@ func main() {
 	}
 	if err := os.MkdirAll(*workDir, 0o755); err != nil {
 		log.Fatal(err)
+	}
+	if *series == "r" {
+		printReadModels()
+		return
 	}
 	from, to, n := workload()
 	fmt.Printf("binlog: %d row changes in transactions of %d, from %s to %s\n\n", n, *txnRows, from, to)
@@ -81,9 +85,21 @@ func main() {
 		report = append(report, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f MiB |", mode, figure(decode), figure(pub), figure(dedup), figure(batched),
 			figure(e2e), ratio(e2e, decode, pub), ratio(e2e, decode, batched), e2e.rssMiB))
 	}
+	if want("r") {
+		printReadModels()
+	}
 	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (b+) atomic batches msg/s | (c) tributary ev/s | (c)/min(a,b) | (c)/min(a,b+) | tributary peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, r := range report {
+		fmt.Println(r)
+	}
+}
+
+func printReadModels() {
+	rm := readModels("always")
+	fmt.Println("\n| fsync | events | read model | events/s (median) | peak RSS |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range rm {
 		fmt.Println(r)
 	}
 }
@@ -176,16 +192,32 @@ func workload() (from, to mysql.Position, n int) {
 	}
 	c := root()
 	defer c.Close()
+	createTable(c)
+	from = head(c)
+	n = generate(c)
+	to = head(c)
+	_ = os.WriteFile(rangeFile, []byte(fmt.Sprintf("%s %d %s %d %d\n", from.Name, from.Pos, to.Name, to.Pos, n)), 0o644)
+	return from, to, n
+}
+
+// createTable creates the workload's table, bench.orders, anew.
+func createTable(c *client.Conn) {
 	must(c.Execute("DROP DATABASE IF EXISTS bench"))
 	must(c.Execute("CREATE DATABASE bench"))
 	must(c.Execute(`CREATE TABLE bench.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL,
 		total DECIMAL(12,2) NOT NULL, placed DATETIME(3) NOT NULL, note VARCHAR(255) NOT NULL, items INT NOT NULL, version INT NOT NULL)`))
-	from = head(c)
+}
+
+// generate writes the workload: --changes row changes to bench.orders,
+// in transactions of --txn-rows (6 inserts, 3 updates and 1
+// delete in 10 once there are rows).
+func generate(c *client.Conn) int {
 	rng := rand.New(rand.NewPCG(1, 2))
 	began := time.Now()
 	var live []int
 	next := 0
 	note := strings.Repeat("lorem ipsum dolor sit amet ", 8)[:200]
+	n := 0
 	for n < *changes {
 		ins, upd, del := *txnRows*6/10, *txnRows*3/10, *txnRows/10
 		if len(live) < upd+del {
@@ -208,10 +240,8 @@ func workload() (from, to mysql.Position, n int) {
 		must(c.Execute("COMMIT"))
 		n += ins + upd + del
 	}
-	to = head(c)
 	fmt.Printf("generated %d row changes in %s\n", n, time.Since(began).Round(time.Millisecond))
-	_ = os.WriteFile(rangeFile, []byte(fmt.Sprintf("%s %d %s %d %d\n", from.Name, from.Pos, to.Name, to.Pos, n)), 0o644)
-	return from, to, n
+	return n
 }
 
 func ids(xs []int) string {

@@ -40,6 +40,16 @@ type Dialect interface {
 	Tables(ctx context.Context, db *sql.DB, prefix string) ([]string, error)
 }
 
+// Reopener is a Dialect whose DDL statements commit the open transaction
+// (MySQL's implicit commit). After a Tx's DDL it starts a new transaction
+// on the same connection, and the Tx locks its checkpoint again, so that
+// the rows written after the DDL still commit with the checkpoint; what the
+// DDL committed stays committed, and the dialect's package says what that
+// means after a crash.
+type Reopener interface {
+	Reopen(ctx context.Context, tx *sql.Tx) error
+}
+
 // Target is a SQL database holding one sink's read model.
 type Target struct {
 	db   *sql.DB
@@ -117,8 +127,14 @@ func (t *Target) exists(ctx context.Context, name string) (bool, error) {
 
 // Begin implements sink.Target.
 func (t *Target) Begin(ctx context.Context, m sink.Model) (sink.Tx, error) {
+	// The document lists every table's columns: the dialect's type for a
+	// LONGTEXT holds it whole (MySQL's TEXT stops at 64 KiB).
+	doc, err := t.d.ColumnType(sink.Column{Name: "doc", Type: "longtext", Charset: "utf8mb4"})
+	if err != nil {
+		return nil, fmt.Errorf("create checkpoint table: %w", err)
+	}
 	if _, err := t.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+t.d.Quote(t.CheckpointTable(m))+
-		" (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, doc TEXT NOT NULL)"); err != nil {
+		" (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, doc "+doc+" NOT NULL)"); err != nil {
 		return nil, fmt.Errorf("create checkpoint table: %w", err)
 	}
 	tx, err := t.d.Begin(ctx, t.db)
@@ -179,6 +195,8 @@ type Tx struct {
 	m  sink.Model
 	// stored says whether the checkpoint table holds its row.
 	stored bool
+	// held is the checkpoint as Checkpoint read it, if it did.
+	held *sink.Checkpoint
 }
 
 func (x *Tx) name(n sink.TableName) string { return x.t.d.Quote(x.t.TableName(x.m, n)) }
@@ -187,7 +205,32 @@ func (x *Tx) name(n sink.TableName) string { return x.t.d.Quote(x.t.TableName(x.
 func (x *Tx) Checkpoint(ctx context.Context) (sink.Checkpoint, error) {
 	cp, stored, err := x.t.readCheckpoint(ctx, x.tx, x.m, x.t.d.ForUpdate())
 	x.stored = stored
+	if err == nil {
+		x.held = &cp
+	}
 	return cp, err
+}
+
+// reopen starts a new transaction after DDL that committed the last one
+// (Reopener), and checks that no other writer moved the checkpoint while
+// it was not locked.
+func (x *Tx) reopen(ctx context.Context) error {
+	r, ok := x.t.d.(Reopener)
+	if !ok {
+		return nil
+	}
+	if err := r.Reopen(ctx, x.tx); err != nil {
+		return fmt.Errorf("start a transaction after DDL: %w", err)
+	}
+	cp, stored, err := x.t.readCheckpoint(ctx, x.tx, x.m, x.t.d.ForUpdate())
+	if err != nil {
+		return fmt.Errorf("lock the %s checkpoint after DDL: %w", x.m, err)
+	}
+	if h := x.held; h != nil && (stored != x.stored || cp.Seq != h.Seq || cp.AsOf != h.AsOf) {
+		return fmt.Errorf("%s checkpoint at sequence %d after DDL, %d before: %w", x.m, cp.Seq, h.Seq, sink.ErrMoved)
+	}
+	x.stored = stored
+	return nil
 }
 
 // CreateTable implements sink.Tx.
@@ -199,8 +242,10 @@ func (x *Tx) CreateTable(ctx context.Context, tb sink.Table) error {
 	if err != nil {
 		return err
 	}
-	_, err = x.tx.ExecContext(ctx, create)
-	return err
+	if _, err = x.tx.ExecContext(ctx, create); err != nil {
+		return err
+	}
+	return x.reopen(ctx)
 }
 
 func (x *Tx) quoteAll(names []string) string { return quoteAll(x.t.d, names) }
@@ -216,13 +261,15 @@ func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[st
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
-	return nil
+	return x.reopen(ctx)
 }
 
 // DropTable implements sink.Tx.
 func (x *Tx) DropTable(ctx context.Context, tb sink.Table) error {
-	_, err := x.tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+x.name(tb.Name))
-	return err
+	if _, err := x.tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+x.name(tb.Name)); err != nil {
+		return err
+	}
+	return x.reopen(ctx)
 }
 
 // Truncate implements sink.Tx. It deletes rather than truncates: TRUNCATE

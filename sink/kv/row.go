@@ -1,0 +1,412 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tributary-cdc/tributary/sink"
+)
+
+// HeaderJSONNull is set on a row's entry when JSON columns of it hold the
+// JSON document null rather than SQL NULL (both read null in the value):
+// the columns' names, as a JSON array. A reader that needs the difference
+// reads the entry's message (a direct get) rather than through the KV API,
+// which drops headers.
+const HeaderJSONNull = "Tributary-JSON-Null"
+
+// column is a column with its class, parsed once per transaction.
+type column struct {
+	sink.Column
+	class sink.Class
+	typ   sink.Type
+}
+
+// codec encodes rows; it caches each column type's class.
+type codec struct {
+	classes map[[2]string]column
+}
+
+func (c *codec) column(col sink.Column) (column, error) {
+	k := [2]string{col.Type, col.Charset}
+	if cc, ok := c.classes[k]; ok {
+		cc.Column = col
+		return cc, nil
+	}
+	class, typ, err := sink.ClassOf(col)
+	if err != nil {
+		return column{}, fmt.Errorf("column %s: %w", col.Name, err)
+	}
+	if c.classes == nil {
+		c.classes = map[[2]string]column{}
+	}
+	cc := column{Column: col, class: class, typ: typ}
+	c.classes[k] = cc
+	return cc, nil
+}
+
+// columns checks that the read model can hold a table: column types it
+// knows, and key columns among its columns.
+func (c *codec) columns(t *sink.Table) ([]column, error) {
+	out := make([]column, len(t.Columns))
+	for i, col := range t.Columns {
+		cc, err := c.column(col)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", t.Name, err)
+		}
+		out[i] = cc
+	}
+	if len(t.Key) == 0 {
+		return nil, fmt.Errorf("table %s has no key, and a KV read model keys each row by it", t.Name)
+	}
+	for _, k := range t.Key {
+		if _, ok := t.Column(k); !ok {
+			return nil, fmt.Errorf("table %s has no key column %s", t.Name, k)
+		}
+	}
+	return out, nil
+}
+
+// encode writes row as a JSON object of t's columns, in t's order, each
+// value as the events hold it (a column the row lacks is null). It returns
+// the row's key and the HeaderJSONNull value ("" for none).
+func (c *codec) encode(t *sink.Table, row sink.Row) (key string, value []byte, jsonNull string, err error) {
+	cols, err := c.columns(t)
+	if err != nil {
+		return "", nil, "", err
+	}
+	var b bytes.Buffer
+	var nulls []string
+	b.WriteByte('{')
+	for i, col := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(col.Name)
+		b.Write(name)
+		b.WriteByte(':')
+		v := row[col.Name]
+		switch {
+		case v == nil:
+			b.WriteString("null")
+		case isNull(v):
+			// A JSON column's document null; any other column's null is
+			// SQL NULL.
+			if col.class == sink.ClassJSON {
+				nulls = append(nulls, col.Name)
+			}
+			b.WriteString("null")
+		default:
+			if err := check(col, v); err != nil {
+				return "", nil, "", valueError(t, col, v, err)
+			}
+			if err := json.Compact(&b, v); err != nil {
+				return "", nil, "", valueError(t, col, v, err)
+			}
+		}
+	}
+	b.WriteByte('}')
+	key, err = c.key(t, row)
+	if err != nil {
+		return "", nil, "", err
+	}
+	if len(nulls) > 0 {
+		h, _ := json.Marshal(nulls)
+		jsonNull = string(h)
+	}
+	return key, b.Bytes(), jsonNull, nil
+}
+
+// key returns the key of the row whose key columns image holds.
+func (c *codec) key(t *sink.Table, image sink.Row) (string, error) {
+	values := make([]string, len(t.Key))
+	for i, k := range t.Key {
+		col, ok := t.Column(k)
+		if !ok {
+			return "", fmt.Errorf("table %s has no key column %s", t.Name, k)
+		}
+		cc, err := c.column(col)
+		if err != nil {
+			return "", err
+		}
+		v, ok := image[k]
+		if !ok {
+			return "", fmt.Errorf("table %s: the key image has no column %s", t.Name, k)
+		}
+		if values[i], err = keyText(cc, v); err != nil {
+			return "", valueError(t, cc, v, err)
+		}
+	}
+	key := Key(t.Name.Table, values...)
+	if len(key) > maxKeyLen {
+		return "", fmt.Errorf("table %s: key %.60s… is %d bytes escaped, over the %d a KV key can be here: %w", t.Name, key, len(key), maxKeyLen, sink.ErrValue)
+	}
+	return key, nil
+}
+
+func valueError(t *sink.Table, c column, v json.RawMessage, err error) error {
+	return fmt.Errorf("table %s column %s (%s) value %.80s: %w: %w", t.Name, c.Name, c.Type, v, sink.ErrValue, err)
+}
+
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+// keyText is a key column's value as its key token holds it: a string's
+// text, a number as written, any other value as its compact JSON.
+func keyText(c column, v json.RawMessage) (string, error) {
+	if v == nil || isNull(v) {
+		return "", fmt.Errorf("key column holds NULL: a KV read model keys each row by its key values")
+	}
+	if err := check(c, v); err != nil {
+		return "", err
+	}
+	switch {
+	case stringClass(c.class):
+		return sink.String(v)
+	case numberClass(c.class):
+		return sink.Number(v)
+	}
+	var b bytes.Buffer
+	err := json.Compact(&b, v)
+	return b.String(), err
+}
+
+func numberClass(c sink.Class) bool {
+	switch c {
+	case sink.ClassInt, sink.ClassUint64, sink.ClassFloat, sink.ClassDouble, sink.ClassBit, sink.ClassYear:
+		return true
+	}
+	return false
+}
+
+func stringClass(c sink.Class) bool {
+	return !numberClass(c) && c != sink.ClassSet && c != sink.ClassJSON
+}
+
+// check says whether v is a value of c's type as the events write it
+// (docs/EVENTS.md, Values); v is not null.
+func check(c column, v json.RawMessage) error {
+	var err error
+	switch c.class {
+	case sink.ClassInt, sink.ClassYear:
+		var n string
+		if n, err = sink.Number(v); err == nil {
+			_, err = strconv.ParseInt(n, 10, 64)
+		}
+	case sink.ClassUint64, sink.ClassBit:
+		var n string
+		if n, err = sink.Number(v); err == nil {
+			_, err = strconv.ParseUint(n, 10, 64)
+		}
+	case sink.ClassFloat, sink.ClassDouble:
+		var n string
+		if n, err = sink.Number(v); err == nil {
+			_, err = strconv.ParseFloat(n, 64)
+		}
+	case sink.ClassDecimal:
+		var s string
+		if s, err = sink.String(v); err == nil && !decimalText(s) {
+			err = fmt.Errorf("want decimal digits")
+		}
+	case sink.ClassBinary, sink.ClassGeometry:
+		_, err = sink.Bytes(v)
+	case sink.ClassSet:
+		_, err = sink.Labels(v)
+	case sink.ClassJSON:
+		if !json.Valid(v) {
+			err = fmt.Errorf("not a JSON document")
+		}
+	default:
+		_, err = sink.String(v)
+	}
+	return err
+}
+
+// decimalText says whether s is -?digits[.digits].
+func decimalText(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, dot := strings.Cut(s, ".")
+	return digits(whole) && (!dot || digits(frac))
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// decode reads a stored row back: SQL NULL as nil, a JSON column's
+// document null (named in jsonNull, the HeaderJSONNull value) as null.
+func decode(value []byte, jsonNull string) (sink.Row, error) {
+	var row sink.Row
+	if err := json.Unmarshal(value, &row); err != nil {
+		return nil, fmt.Errorf("stored row: %w", err)
+	}
+	for k, v := range row {
+		if isNull(v) {
+			row[k] = nil
+		}
+	}
+	if jsonNull != "" {
+		var names []string
+		if err := json.Unmarshal([]byte(jsonNull), &names); err != nil {
+			return nil, fmt.Errorf("stored row: header %s: %w", HeaderJSONNull, err)
+		}
+		for _, n := range names {
+			row[n] = json.RawMessage("null")
+		}
+	}
+	return row, nil
+}
+
+// reshape turns a row of from into one of to: renamed maps new column names
+// to old, a column of to found in neither is NULL, a column of from in
+// neither is dropped, and a column whose type changed has its value
+// converted.
+func (c *codec) reshape(from, to *sink.Table, renamed map[string]string, row sink.Row) (sink.Row, error) {
+	out := make(sink.Row, len(to.Columns))
+	for _, tc := range to.Columns {
+		old := tc.Name
+		if o, ok := renamed[tc.Name]; ok {
+			old = o
+		}
+		fc, ok := from.Column(old)
+		if !ok {
+			out[tc.Name] = nil
+			continue
+		}
+		v, err := c.convert(fc, tc, row[old])
+		if err != nil {
+			col, _ := c.column(tc)
+			return nil, valueError(to, col, row[old], err)
+		}
+		out[tc.Name] = v
+	}
+	return out, nil
+}
+
+// convert turns a stored value of column from into one of column to, as
+// the events would write it after the type change, where the two differ
+// only in form: a number and its text (INT to VARCHAR and back), a decimal
+// rescaled (INT or DECIMAL to DECIMAL(p,s), rounding half away from zero
+// as MySQL does), text and its bytes (VARCHAR to VARBINARY and back), a SET
+// and its labels joined by commas. Other values are kept as they are if
+// they are values of the new type; one that is not cannot be held, and
+// stops the sink.
+func (c *codec) convert(from, to sink.Column, v json.RawMessage) (json.RawMessage, error) {
+	if v == nil || from.Type == to.Type && from.Charset == to.Charset {
+		return v, nil
+	}
+	fc, err := c.column(from)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := c.column(to)
+	if err != nil {
+		return nil, err
+	}
+	if isNull(v) {
+		if tc.class == sink.ClassJSON {
+			return v, nil
+		}
+		return nil, nil
+	}
+	binary := func(c sink.Class) bool { return c == sink.ClassBinary || c == sink.ClassGeometry }
+	switch {
+	case tc.class == sink.ClassDecimal:
+		text := string(v)
+		if s, err := sink.String(v); err == nil {
+			text = s
+		}
+		if !decimalText(text) {
+			return nil, fmt.Errorf("%.40s is not a decimal number", text)
+		}
+		v, _ = json.Marshal(rescale(text, tc.typ.Arg(1, 0)))
+	case numberClass(tc.class) && fc.class == sink.ClassDecimal || numberClass(tc.class) && fc.class == sink.ClassText:
+		if s, err := sink.String(v); err == nil {
+			v = json.RawMessage(s)
+		}
+	case binary(tc.class) && !binary(fc.class) && stringClass(fc.class):
+		s, err := sink.String(v)
+		if err != nil {
+			return nil, err
+		}
+		v, _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte(s)))
+	case !binary(tc.class) && stringClass(tc.class) && binary(fc.class):
+		b, err := sink.Bytes(v)
+		if err != nil {
+			return nil, err
+		}
+		if !utf8.Valid(b) {
+			return nil, fmt.Errorf("its bytes are not UTF-8 text")
+		}
+		v, _ = json.Marshal(string(b))
+	case stringClass(tc.class) && numberClass(fc.class):
+		v, _ = json.Marshal(string(v))
+	case stringClass(tc.class) && fc.class == sink.ClassSet:
+		s, err := sink.JoinLabels(v)
+		if err != nil {
+			return nil, err
+		}
+		v, _ = json.Marshal(s)
+	}
+	if err := check(tc, v); err != nil {
+		return nil, fmt.Errorf("no value of %s holds it: %w", to.Type, err)
+	}
+	return v, nil
+}
+
+// rescale writes a decimal text with scale digits after the point.
+func rescale(s string, scale int) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) <= scale {
+		frac += strings.Repeat("0", scale-len(frac))
+	} else {
+		up := frac[scale] >= '5'
+		frac = frac[:scale]
+		if up {
+			d := []byte(whole + frac)
+			i := len(d) - 1
+			for ; i >= 0 && d[i] == '9'; i-- {
+				d[i] = '0'
+			}
+			if i < 0 {
+				d = append([]byte{'1'}, d...)
+			} else {
+				d[i]++
+			}
+			whole, frac = string(d[:len(d)-scale]), string(d[len(d)-scale:])
+		}
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	out := whole
+	if scale > 0 {
+		out += "." + frac
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

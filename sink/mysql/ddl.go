@@ -1,0 +1,240 @@
+package mysql
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tributary-cdc/tributary/sink"
+	"github.com/tributary-cdc/tributary/sink/sqldb"
+)
+
+// ColumnType is the source's own type, with the column's charset and that
+// charset's binary collation for character columns (see the package doc).
+func (d Dialect) ColumnType(c sink.Column) (string, error) {
+	class, t, err := sink.ClassOf(c) // also what keeps anything but a type out of the DDL
+	if err != nil {
+		return "", err
+	}
+	typ := strings.TrimSpace(c.Type)
+	switch {
+	case class == sink.ClassJSON:
+		// MariaDB makes it a utf8mb4_bin LONGTEXT with a json_valid check,
+		// as the source's.
+		return typ, nil
+	case class == sink.ClassTimestamp && c.Nullable:
+		// Said, as a server with explicit_defaults_for_timestamp off would
+		// make it NOT NULL DEFAULT CURRENT_TIMESTAMP.
+		return typ + " NULL", nil
+	case c.Charset == "" || !character[t.Base]:
+		return typ, nil
+	}
+	if !charsetName(c.Charset) {
+		return "", fmt.Errorf("column %s: charset %q is not a charset name", c.Name, c.Charset)
+	}
+	if c.Charset == "binary" {
+		return typ + " CHARACTER SET binary", nil
+	}
+	collation := c.Charset + "_bin"
+	if d.mariaDB {
+		collation = c.Charset + "_nopad_bin"
+	}
+	return typ + " CHARACTER SET " + c.Charset + " COLLATE " + collation, nil
+}
+
+// character are the types that take a charset.
+var character = map[string]bool{"char": true, "varchar": true, "tinytext": true, "text": true,
+	"mediumtext": true, "longtext": true, "enum": true, "set": true}
+
+func charsetName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (d Dialect) columnDef(c sink.Column) (string, error) {
+	typ, err := d.ColumnType(c)
+	if err != nil {
+		return "", fmt.Errorf("column %s: %w", c.Name, err)
+	}
+	def := d.Quote(c.Name) + " " + typ
+	if !c.Nullable {
+		def += " NOT NULL"
+	}
+	return def, nil
+}
+
+// AlterTable changes the table in place with one ALTER TABLE statement,
+// atomic, which on MariaDB does nothing on a table it has already changed
+// (see the package doc): columns dropped, then each column of to in order,
+// added or changed (renamed, retyped, moved after the one before it) where
+// it differs, then the key. Added columns are nullable: the rows already
+// there get NULL, as the binlog never says what a default gave them.
+func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[string]string) ([]string, error) {
+	ifExists, ifNotExists := "", ""
+	if d.mariaDB {
+		ifExists, ifNotExists = "IF EXISTS ", "IF NOT EXISTS "
+	}
+	kept := map[string]bool{}
+	for _, c := range to.Columns {
+		if _, ok := from.Column(renamedFrom(c.Name, renamed)); ok {
+			kept[renamedFrom(c.Name, renamed)] = true
+		}
+	}
+	var clauses []string
+	for _, c := range from.Columns {
+		if !kept[c.Name] {
+			clauses = append(clauses, "DROP COLUMN "+ifExists+d.Quote(c.Name))
+		}
+	}
+	// A column unchanged stays where it is if it follows, in the old
+	// table, the last one that stayed; every other column is placed after
+	// the one before it in to, in to's order, which leaves to's order.
+	last, prev := -1, ""
+	for _, c := range to.Columns {
+		pos := " FIRST"
+		if prev != "" {
+			pos = " AFTER " + d.Quote(prev)
+		}
+		prev = c.Name
+		old := renamedFrom(c.Name, renamed)
+		i := slices.IndexFunc(from.Columns, func(f sink.Column) bool { return f.Name == old })
+		if i < 0 {
+			c.Nullable = true
+			def, err := d.columnDef(c)
+			if err != nil {
+				return nil, err
+			}
+			clauses = append(clauses, "ADD COLUMN "+ifNotExists+def+pos)
+			continue
+		}
+		was := from.Columns[i]
+		was.Name = c.Name
+		if was == c && i > last {
+			last = i
+			continue
+		}
+		def, err := d.columnDef(c)
+		if err != nil {
+			return nil, err
+		}
+		clauses = append(clauses, "CHANGE COLUMN "+ifExists+d.Quote(old)+" "+def+pos)
+	}
+	oldKey := make([]string, len(to.Key))
+	for i, k := range to.Key {
+		oldKey[i] = renamedFrom(k, renamed)
+	}
+	if !slices.Equal(from.Key, oldKey) {
+		if len(from.Key) > 0 {
+			if d.mariaDB {
+				clauses = append(clauses, "DROP INDEX IF EXISTS `PRIMARY`")
+			} else {
+				clauses = append(clauses, "DROP PRIMARY KEY")
+			}
+		}
+		if len(to.Key) > 0 {
+			q := make([]string, len(to.Key))
+			for i, k := range to.Key {
+				q[i] = d.Quote(k)
+			}
+			clauses = append(clauses, "ADD PRIMARY KEY ("+strings.Join(q, ", ")+")")
+		}
+	}
+	if len(clauses) == 0 {
+		return nil, nil
+	}
+	return []string{"ALTER TABLE " + d.Quote(table) + " " + strings.Join(clauses, ", ")}, nil
+}
+
+// renamedFrom is a column's name in the old table.
+func renamedFrom(name string, renamed map[string]string) string {
+	if o, ok := renamed[name]; ok {
+		return o
+	}
+	return name
+}
+
+// Swap renames in one RENAME TABLE statement, which MySQL runs atomically:
+// the live tables (those to drop, and any table already holding a name a
+// shadow table takes) to names of their own, and the shadow tables to the
+// live names; it drops the old tables after. Tables a crash left under
+// those names are dropped first; their names end as the shadow tables'
+// do, so that Discard drops any left over otherwise.
+func (d Dialect) Swap(ctx context.Context, db *sql.DB, renames [][2]string, drop []string) error {
+	names, err := d.Tables(ctx, db, "")
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	suffix := ""
+	for _, r := range renames {
+		if s, ok := strings.CutPrefix(r[0], r[1]); ok {
+			suffix = s
+			break
+		}
+	}
+	var old []string
+	moving := map[string]bool{}
+	for _, n := range drop {
+		if slices.Contains(names, n) {
+			old, moving[n] = append(old, n), true
+		}
+	}
+	for _, r := range renames {
+		if slices.Contains(names, r[1]) && !moving[r[1]] {
+			old, moving[r[1]] = append(old, r[1]), true
+		}
+	}
+	var pairs, gone []string
+	for _, n := range old {
+		tmp := asideName(n, suffix)
+		pairs = append(pairs, d.Quote(n)+" TO "+d.Quote(tmp))
+		gone = append(gone, d.Quote(tmp))
+	}
+	for _, r := range renames {
+		pairs = append(pairs, d.Quote(r[0])+" TO "+d.Quote(r[1]))
+	}
+	if len(gone) > 0 {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+strings.Join(gone, ", ")); err != nil {
+			return fmt.Errorf("drop tables an earlier swap left: %w", err)
+		}
+	}
+	if len(pairs) > 0 {
+		if _, err := db.ExecContext(ctx, "RENAME TABLE "+strings.Join(pairs, ", ")); err != nil {
+			return fmt.Errorf("rename tables: %w", err)
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+strings.Join(gone, ", ")); err != nil {
+			return fmt.Errorf("drop the old tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// asideName is the name a live table has between a swap and its drop:
+// its own, within MySQL's 64 characters.
+func asideName(table, suffix string) string {
+	const prefix, max = "_tributary_old_", 64
+	if n := prefix + table + suffix; len(n) <= max {
+		return n
+	}
+	h := sha256.Sum256([]byte(table))
+	return (prefix + hex.EncodeToString(h[:8]) + suffix)[:max]
+}
+
+// Tables lists the base tables of the connection's database.
+func (Dialect) Tables(ctx context.Context, db *sql.DB, prefix string) ([]string, error) {
+	names, err := sqldb.QueryNames(ctx, db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")
+	if err != nil {
+		return nil, err
+	}
+	// information_schema compares names without case: filter here.
+	return slices.DeleteFunc(names, func(n string) bool { return !strings.HasPrefix(n, prefix) }), nil
+}

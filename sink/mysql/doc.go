@@ -1,0 +1,56 @@
+// Package mysql is the MariaDB and MySQL read-model target: a sqldb.Dialect
+// over github.com/go-sql-driver/mysql. It must not import go-mysql (the
+// binlog's library): a sink knows events, not where they came from.
+//
+// The read model holds the source's values exactly: every column has the
+// source's own type (Column.Type is information_schema's COLUMN_TYPE, used
+// as it is), character columns their own charset, and each value goes in
+// as the server reads that type (integers and BIT as numbers, DECIMAL as
+// its digits, temporal values as their text, TIMESTAMP in a session at
+// +00:00, binary and geometry values as bytes, JSON as the document's
+// text). SELECT of a read-model table returns what SELECT of the source
+// table returns. Sessions run with sql_mode ALLOW_INVALID_DATES and
+// nothing else, so that zero dates, zero-in-date values, a day 31 of any
+// month and ENUM's invalid-value marker go in as the source holds them.
+//
+// Character columns (and ENUM and SET) take the binary collation of their
+// charset, NO PAD on MariaDB: a read model keeps one row per key, and keys
+// must compare as the events write them ("a", "A" and "a " are three
+// keys), not as the source's collation does; readers who want the source's
+// comparison say COLLATE in their queries.
+//
+// # DDL and transactions
+//
+// MySQL's DDL commits the open transaction. A sqldb.Tx applying a DDL event
+// therefore commits what it wrote before the DDL without the checkpoint;
+// the Dialect is a sqldb.Reopener, so after the DDL a new transaction locks
+// the checkpoint again (and reports sink.ErrMoved if another writer moved
+// it meanwhile), and the rows after it commit with the checkpoint as
+// usual. Nothing is lost when that happens, but a crash between the DDL
+// and the commit replays, from the stored checkpoint, events that are
+// already applied:
+//
+//   - Rows are written as delete and insert of whole images by key, so
+//     they can be applied twice.
+//   - The DDL is made harmless to replay: CreateTable drops and recreates
+//     the table, DropTable drops it if it exists, and AlterTable changes
+//     a table in one ALTER TABLE statement (atomic) whose clauses on
+//     MariaDB all carry IF [NOT] EXISTS, so that on the altered table it
+//     does nothing. Two exceptions remain: a rename onto the name of
+//     another column of the old table (a swap of names) is done again,
+//     and MySQL, which has no IF EXISTS there, stops with "duplicate
+//     column" or "unknown column" until the model is rebuilt.
+//   - Rows of earlier events in the same target transaction as the DDL
+//     are replayed against the table as the DDL left it: an added column
+//     or a wider type takes them, but a column or table the DDL dropped or
+//     renamed makes the replay fail with the server's error, and the
+//     projection retries until the model is rebuilt (tributary rebuild).
+//
+// The last window opens only when a target transaction holds events before
+// a DDL event, which happens when the projection catches up with a backlog;
+// a rebuild that crashes starts again from nothing.
+//
+// Promote swaps the models with one RENAME TABLE statement, which is atomic:
+// each live table is renamed out of the way and each shadow table to its
+// live name together, and the old tables are dropped after it.
+package mysql
