@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 # The whole suite, unit and integration, stays well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test test-unit test-integration lint demo bench fuzz clean
+.PHONY: all build test test-unit test-integration lint demo bench fuzz clean mariadb tools
 
 all: build
 
@@ -18,14 +18,19 @@ build:
 ## test: every test, unit and integration; integration tests start private
 ## MariaDB instances (scripts/mariadb-sandbox.sh, installing mariadb-server
 ## with apt if it is missing) and real nats-server processes themselves.
-test: mariadb
+test: mariadb tools
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 test-unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
 
-test-integration: mariadb
+test-integration: mariadb tools
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./integration
+
+# The other programs the integration tests drive: sysbench (Debian
+# package), installed with apt-get if missing.
+tools:
+	@scripts/apt-install.sh sysbench sysbench
 
 # Installs the MariaDB server binaries if the machine has none (never starts
 # the machine's own service).

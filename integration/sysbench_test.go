@@ -1,0 +1,120 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestReadModelSysbench: sysbench oltp_write_only writes for 60 seconds
+// (updates, deletes and re-inserts of the same ids, in transactions, from
+// two threads) while tributary streams the binlog and project keeps a
+// SQLite read model; afterwards the read model equals the sbtest tables.
+func TestReadModelSysbench(t *testing.T) {
+	sysbench, err := exec.LookPath("sysbench")
+	if err != nil {
+		t.Fatalf("sysbench is not installed (make test installs it: scripts/apt-install.sh sysbench): %v", err)
+	}
+	db := startMariaDB(t)
+	ns := startNATS(t)
+	db.exec("CREATE DATABASE sbtest")
+	src := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "sb", "--server-id", "5252", "--include", "sbtest.*")
+	src.waitStreaming()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "sb.db")
+	cfg := filepath.Join(dir, "tributary.yaml")
+	yaml := fmt.Sprintf("nats: %s\nstream: TRIBUTARY_SB\nsinks:\n  - name: rm\n    path: %s\n    tables: [sbtest.sbtest1, sbtest.sbtest2]\n", ns.url(), dbPath)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	proj := startTributary(t, "project", "--config", cfg)
+
+	bench := func(timeout time.Duration, args ...string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, sysbench, append([]string{"oltp_write_only", "--db-driver=mysql", "--mysql-host=127.0.0.1",
+			"--mysql-port=" + strconv.Itoa(db.port), "--mysql-user=root", "--mysql-password=", "--mysql-db=sbtest",
+			"--tables=2", "--table-size=10000"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sysbench %v: %v\n%s", args, err, out)
+		}
+	}
+	bench(2*time.Minute, "prepare")
+	began := time.Now()
+	bench(3*time.Minute, "--threads=2", "--time=60", "--report-interval=0", "run")
+	t.Logf("sysbench ran %s", time.Since(began).Round(time.Second))
+
+	// A last row: once the read model holds it, it holds everything before.
+	db.exec("INSERT INTO sbtest.sbtest2 (id, k, c, pad) VALUES (1000000, 1, 'settle', 'settle')")
+	reader := openReader(t, dbPath)
+	waitFor(t, 3*time.Minute, "the read model to apply the last row", func() bool {
+		var n int
+		return proj.exited() || reader.QueryRow("SELECT count(*) FROM sbtest2 WHERE id = 1000000").Scan(&n) == nil && n == 1
+	})
+	if proj.exited() {
+		t.Fatalf("project exited %d:\n%s", proj.code, proj.stderr)
+	}
+	conn := db.root()
+	events := streamMsgs(t, ns.connect(), "TRIBUTARY_SB")
+	for _, table := range []string{"sbtest1", "sbtest2"} {
+		want := sbtestRows(t, conn, table)
+		got := sqliteRows(t, reader, table)
+		if len(want) < 9000 {
+			t.Fatalf("source %s holds %d rows; sysbench should leave about 10,000", table, len(want))
+		}
+		if !cmp.Equal(want, got) {
+			t.Fatalf("read model %s differs from the source (%d rows, read model %d):\n%s", table, len(want), len(got), cmp.Diff(want, got))
+		}
+		t.Logf("%s: %d rows equal", table, len(want))
+	}
+	t.Logf("%d events in the stream", events)
+	proj.stop()
+	src.stop()
+}
+
+func sbtestRows(t *testing.T, conn *client.Conn, table string) [][4]string {
+	t.Helper()
+	r, err := conn.Execute("SELECT id, k, c, pad FROM sbtest." + table + " ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][4]string, r.RowNumber())
+	for i := range out {
+		for j := range 4 {
+			out[i][j], _ = r.GetString(i, j)
+		}
+	}
+	return out
+}
+
+func sqliteRows(t *testing.T, reader *sql.DB, table string) [][4]string {
+	t.Helper()
+	rows, err := reader.Query("SELECT id, k, c, pad FROM " + table + " ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := [][4]string{}
+	for rows.Next() {
+		var id, k int64
+		var c, pad string
+		if err := rows.Scan(&id, &k, &c, &pad); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, [4]string{strconv.FormatInt(id, 10), strconv.FormatInt(k, 10), c, pad})
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
