@@ -48,7 +48,7 @@ func (d Dialect) alterColumns(table string, from, to sink.Table, renamed map[str
 			continue
 		}
 		kept[oc.Name] = true
-		change, err := d.changeColumn(oc, c, rekey && slices.Contains(from.Key, oc.Name))
+		change, err := d.changeColumn(oc, c, rekey && slices.Contains(from.Key, oc.Name), slices.Contains(to.Key, c.Name))
 		if err != nil {
 			return nil, err
 		}
@@ -87,8 +87,9 @@ func (d Dialect) alterColumns(table string, from, to sink.Table, renamed map[str
 
 // changeColumn returns the ALTER COLUMN actions that turn column from into
 // to (to's name, renamed already). wasKey says the column was in a primary
-// key that is dropped: PostgreSQL leaves such a column NOT NULL.
-func (d Dialect) changeColumn(from, to sink.Column, wasKey bool) ([]string, error) {
+// key that is dropped, which leaves it NOT NULL; isKey that it is in the
+// primary key after the change, which makes it NOT NULL whatever to says.
+func (d Dialect) changeColumn(from, to sink.Column, wasKey, isKey bool) ([]string, error) {
 	oldType, err := d.ColumnType(from)
 	if err != nil {
 		return nil, err
@@ -103,9 +104,9 @@ func (d Dialect) changeColumn(from, to sink.Column, wasKey bool) ([]string, erro
 		out = append(out, col+" TYPE "+newType+" USING "+convert(d.Quote(to.Name), oldType, newType))
 	}
 	switch {
-	case !to.Nullable && (from.Nullable || wasKey):
+	case !to.Nullable && from.Nullable:
 		out = append(out, col+" SET NOT NULL")
-	case to.Nullable && (!from.Nullable || wasKey):
+	case to.Nullable && !isKey && (!from.Nullable || wasKey):
 		out = append(out, col+" DROP NOT NULL")
 	}
 	return out, nil

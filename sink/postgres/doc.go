@@ -32,8 +32,13 @@
 //     document with the character U+0000 is refused, as jsonb cannot hold it.
 //   - UUID as uuid, INET4 and INET6 as inet.
 //
-// Table and column names longer than 63 bytes are cut short by PostgreSQL
-// (NAMEDATALEN); such tables are not supported.
+// Table changes are made in place (ALTER TABLE, never a copy of the table)
+// in the transaction that applies them, and a rebuilt model is swapped in
+// by renames in one transaction: PostgreSQL's DDL is transactional.
+//
+// PostgreSQL cuts names longer than 63 bytes short (NAMEDATALEN): a table or
+// column whose name, or whose shadow table's name (the table's name and
+// "__<sink>_rebuild"), is longer is not supported.
 //
 // It imports sink and sqldb, and pgx for the driver; never binlog, eventlog
 // or NATS.

@@ -109,10 +109,20 @@ func (Dialect) ColumnType(c sink.Column) (string, error) {
 // intType is the narrowest PostgreSQL integer that holds every value of a
 // MySQL integer type other than BIGINT UNSIGNED.
 func intType(t sink.Type) string {
-	switch {
-	case t.Base == "tinyint", t.Base == "smallint" && !t.Unsigned:
+	switch t.Base {
+	case "tinyint":
 		return "smallint"
-	case t.Base == "smallint", t.Base == "mediumint", !t.Unsigned && t.Base != "bigint":
+	case "smallint":
+		if t.Unsigned {
+			return "integer"
+		}
+		return "smallint"
+	case "mediumint":
+		return "integer"
+	case "int", "integer":
+		if t.Unsigned {
+			return "bigint"
+		}
 		return "integer"
 	}
 	return "bigint"

@@ -87,15 +87,20 @@ func sandbox(args ...string) (map[string]string, error) {
 	return env, nil
 }
 
-// schemas holds the schema of each test and sink name.
-var schemas = map[string]string{}
+// schemas holds the schema of each test (each run of it) and sink name.
+var schemas = map[schemaKey]string{}
+
+type schemaKey struct {
+	t    *testing.T
+	name string
+}
 
 // schemaDSN returns the DSN of a schema of its own for the targets t opens
 // for the sink named name (the same for the same t and name, as the
 // contract wants), created on first use.
 func schemaDSN(t *testing.T, name string) string {
 	t.Helper()
-	key := t.Name() + "\x00" + name
+	key := schemaKey{t, name}
 	s, ok := schemas[key]
 	if !ok {
 		s = fmt.Sprintf("t%d", len(schemas)+1)
@@ -188,9 +193,9 @@ func columnType(t *testing.T, db *sql.DB, table, col string) string {
 	return typ
 }
 
-// write runs fn in one transaction of the live model and commits.
-func write(ctx context.Context, tg sink.Target, seq uint64, fn func(tx sink.Tx) error) error {
-	tx, err := tg.Begin(ctx, sink.Live)
+// write runs fn in one transaction of model m and commits it with cp.
+func write(ctx context.Context, tg sink.Target, m sink.Model, cp sink.Checkpoint, fn func(tx sink.Tx) error) error {
+	tx, err := tg.Begin(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -201,7 +206,7 @@ func write(ctx context.Context, tg sink.Target, seq uint64, fn func(tx sink.Tx) 
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit(ctx, sink.Checkpoint{Seq: seq, Tables: []sink.Table{}})
+	return tx.Commit(ctx, cp)
 }
 
 func TestValues(t *testing.T) {
@@ -303,9 +308,9 @@ func TestValues(t *testing.T) {
 			if tt.value != "" {
 				row["c"] = json.RawMessage(tt.value)
 			}
-			err := write(ctx, tg, uint64(i+1), func(tx sink.Tx) error {
+			err := write(ctx, tg, sink.Live, sink.Checkpoint{Seq: uint64(i + 1), Tables: []sink.Table{table}}, func(tx sink.Tx) error {
 				if err := tx.CreateTable(ctx, table); err != nil {
-					t.Fatalf("CreateTable(%s): %v", tt.typ, err)
+					return fmt.Errorf("CreateTable(%s): %w", tt.typ, err)
 				}
 				return tx.Insert(ctx, table, []sink.Row{row})
 			})
@@ -326,5 +331,141 @@ func TestValues(t *testing.T) {
 				t.Errorf("%s %s read back (-want +got):\n%s", tt.typ, tt.value, diff)
 			}
 		})
+	}
+}
+
+func TestOpenInUTC(t *testing.T) {
+	tg := open(t, schemaDSN(t, "utc")+"&timezone=Europe/Berlin", "utc")
+	var tz string
+	if err := tg.DB().QueryRow("SHOW TimeZone").Scan(&tz); err != nil {
+		t.Fatal(err)
+	}
+	if tz != "UTC" {
+		t.Errorf("session time zone with timezone=Europe/Berlin in the DSN = %s, want UTC", tz)
+	}
+}
+
+// TestAlterTable changes what the contract's AlterTable leaves out: the
+// key (of a promoted table, whose key constraint is named after the shadow
+// table it was built in), nullability, and types whose values PostgreSQL
+// does not cast the way MySQL converts them.
+func TestAlterTable(t *testing.T) {
+	ctx := context.Background()
+	dsn := schemaDSN(t, "alter")
+	tg := open(t, dsn, "alter")
+	db := reader(t, dsn)
+	name := sink.TableName{Database: "shop", Table: "items"}
+	from := sink.Table{Name: name, Key: []string{"id"}, Columns: []sink.Column{
+		{Name: "id", Type: "int(11)"},
+		{Name: "code", Type: "varchar(10)", Charset: "utf8mb4"},
+		{Name: "amount", Type: "decimal(10,2)", Nullable: true},
+		{Name: "kind", Type: "enum('a','b')", Nullable: true, Charset: "utf8mb4"},
+		{Name: "raw", Type: "varbinary(8)", Nullable: true},
+		{Name: "flag", Type: "tinyint(1)", Nullable: true},
+		{Name: "at", Type: "datetime", Nullable: true},
+	}}
+	rows := []sink.Row{
+		{"id": json.RawMessage(`1`), "code": json.RawMessage(`"x"`), "amount": json.RawMessage(`"1.50"`), "kind": json.RawMessage(`""`),
+			"raw": json.RawMessage(`"aGk="`), "flag": json.RawMessage(`1`), "at": json.RawMessage(`"2024-01-02 03:04:05"`)},
+		{"id": json.RawMessage(`2`), "code": json.RawMessage(`"y"`), "amount": nil, "kind": json.RawMessage(`"b"`), "raw": nil, "flag": nil, "at": nil},
+	}
+	err := write(ctx, tg, sink.Shadow, sink.Checkpoint{Seq: 1, Tables: []sink.Table{from}}, func(tx sink.Tx) error {
+		if err := tx.CreateTable(ctx, from); err != nil {
+			return err
+		}
+		return tx.Insert(ctx, from, rows)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Promote(ctx); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	var pkey string
+	if err := db.QueryRow("SELECT conname FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype = 'p'").Scan(&pkey); err != nil {
+		t.Fatal(err)
+	}
+	if pkey == "items_pkey" {
+		t.Fatalf("the promoted table's key constraint is %s, want it named after the shadow table", pkey)
+	}
+
+	cols := func(tb sink.Table) []string {
+		var out []string
+		for _, c := range tb.Columns {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	steps := []struct {
+		name    string
+		to      sink.Table
+		renamed map[string]string
+		insert  sink.Row // a row the new shape takes and the old one did not
+		want    [][]string
+		wantKey string
+	}{
+		{
+			name: "key, nullability and types",
+			to: sink.Table{Name: name, Key: []string{"code"}, Columns: []sink.Column{
+				{Name: "id", Type: "bigint(20)", Nullable: true},
+				{Name: "code", Type: "varchar(10)", Charset: "utf8mb4"},
+				{Name: "amount", Type: "decimal(12,3)", Nullable: true},
+				{Name: "kind", Type: "set('a','b')", Nullable: true, Charset: "utf8mb4"},
+				{Name: "raw", Type: "varchar(8)", Nullable: true, Charset: "utf8mb4"},
+				{Name: "active", Type: "tinyint(1)", Nullable: true},
+				{Name: "at", Type: "timestamp", Nullable: true},
+				{Name: "note", Type: "json", Nullable: true},
+			}},
+			renamed: map[string]string{"active": "flag"},
+			insert: sink.Row{"id": nil, "code": json.RawMessage(`"z"`), "amount": nil, "kind": json.RawMessage(`["a","b"]`),
+				"raw": nil, "active": nil, "at": nil, "note": json.RawMessage(`{"n":1}`)},
+			want: [][]string{
+				{"1", "x", "1.500", "{}", "hi", "1", "2024-01-02 03:04:05+00", "NULL"},
+				{"2", "y", "NULL", "{b}", "NULL", "NULL", "NULL", "NULL"},
+				{"NULL", "z", "NULL", "{a,b}", "NULL", "NULL", "NULL", `{"n": 1}`},
+			},
+			wantKey: "PRIMARY KEY (code)",
+		},
+		{
+			name: "no key, types back",
+			to: sink.Table{Name: name, Key: []string{}, Columns: []sink.Column{
+				{Name: "id", Type: "bigint(20)", Nullable: true},
+				{Name: "code", Type: "varchar(10)", Charset: "utf8mb4"},
+				{Name: "kind", Type: "varchar(10)", Nullable: true, Charset: "utf8mb4"},
+				{Name: "raw", Type: "blob", Nullable: true},
+				{Name: "at", Type: "datetime", Nullable: true},
+				{Name: "note", Type: "text", Nullable: true, Charset: "utf8mb4"},
+			}},
+			insert: sink.Row{"id": json.RawMessage(`3`), "code": json.RawMessage(`"z"`), "kind": nil, "raw": nil, "at": nil, "note": nil},
+			want: [][]string{
+				{"1", "x", "", `\x6869`, "2024-01-02 03:04:05", "NULL"},
+				{"2", "y", "b", "NULL", "NULL", "NULL"},
+				{"3", "z", "NULL", "NULL", "NULL", "NULL"},
+				{"NULL", "z", "a,b", "NULL", "NULL", `{"n": 1}`},
+			},
+		},
+	}
+	for i, s := range steps {
+		err := write(ctx, tg, sink.Live, sink.Checkpoint{Seq: uint64(i + 2), Tables: []sink.Table{s.to}}, func(tx sink.Tx) error {
+			if err := tx.AlterTable(ctx, from, s.to, s.renamed); err != nil {
+				return err
+			}
+			return tx.Insert(ctx, s.to, []sink.Row{s.insert})
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if diff := cmp.Diff(s.want, texts(t, db, name.Table, cols(s.to)...)); diff != "" {
+			t.Errorf("%s: rows (-want +got):\n%s", s.name, diff)
+		}
+		var key string
+		err = db.QueryRow("SELECT coalesce(max(pg_get_constraintdef(oid)), '') FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype = 'p'").Scan(&key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key != s.wantKey {
+			t.Errorf("%s: key %q, want %q", s.name, key, s.wantKey)
+		}
+		from = s.to
 	}
 }

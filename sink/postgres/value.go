@@ -155,7 +155,7 @@ func temporal(s string) (string, error) {
 		return "", errors.New("a date with a zero month or day has no PostgreSQL form")
 	}
 	if month > 12 || day > time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
-		return "", errors.New("a day its month does not have has no PostgreSQL form")
+		return "", errors.New("a day past the end of its month has no PostgreSQL form")
 	}
 	if year == 0 {
 		return "0001" + s[4:] + " BC", nil
