@@ -27,10 +27,11 @@ test-unit:
 test-integration: mariadb tools
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./integration
 
-# The other programs the integration tests drive: sysbench (Debian
-# package), installed with apt-get if missing.
+# The other programs the tests drive, installed with apt-get if missing:
+# sysbench, and the PostgreSQL server binaries (never the machine's service).
 tools:
 	@scripts/apt-install.sh sysbench sysbench
+	@scripts/postgres-sandbox.sh install
 
 # Installs the MariaDB server binaries if the machine has none (never starts
 # the machine's own service).
