@@ -47,7 +47,7 @@ func startPostgres(t testing.TB) string {
 // read as the source's text: numeric, text and integers read alike;
 // timestamp(3) and bytea need formatting as MariaDB writes them.
 var postgresQueries = map[string]string{
-	"orders": `SELECT id::text, status, total::text, note, to_char(at, 'YYYY-MM-DD HH24:MI:SS.MS'), upper(encode(bin, 'hex')), n::text, f::text FROM orders ORDER BY orders.id`,
+	"orders":    `SELECT id::text, status, total::text, note, to_char(at, 'YYYY-MM-DD HH24:MI:SS.MS'), upper(encode(bin, 'hex')), n::text, f::text FROM orders ORDER BY orders.id`,
 	"customers": "SELECT id::text, name, tier FROM customers ORDER BY customers.id",
 }
 
