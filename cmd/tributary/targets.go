@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tributary-cdc/tributary/sink"
+	"github.com/tributary-cdc/tributary/sink/kv"
 	"github.com/tributary-cdc/tributary/sink/postgres"
 )
 
@@ -17,6 +18,8 @@ func openOtherTarget(ctx context.Context, s SinkConfig, nc *nats.Conn) (sink.Tar
 	switch s.Kind {
 	case "postgres":
 		tg, err = postgres.Open(ctx, s.DSN, s.Name)
+	case "kv":
+		tg, err = kv.Open(ctx, nc, s.Name)
 	default:
 		return nil, fmt.Errorf("sink %s: kind %s is not available in this build", s.Name, s.Kind)
 	}

@@ -285,5 +285,10 @@ func (b *bucket) commit(ctx context.Context, rev uint64, writes []write, doc []b
 	if err != nil {
 		return err
 	}
-	return b.finish(ctx, s)
+	// Staged, the transaction is committed: another writer that finished
+	// it first (sink.ErrMoved here) did this one's work.
+	if err := b.finish(ctx, s); err != nil && !errors.Is(err, sink.ErrMoved) {
+		return err
+	}
+	return nil
 }

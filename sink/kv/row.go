@@ -20,42 +20,29 @@ import (
 // which drops headers.
 const HeaderJSONNull = "Tributary-JSON-Null"
 
-// column is a column with its class, parsed once per transaction.
+// column is a column with its class.
 type column struct {
 	sink.Column
 	class sink.Class
 	typ   sink.Type
 }
 
-// codec encodes rows; it caches each column type's class.
-type codec struct {
-	classes map[[2]string]column
-}
-
-func (c *codec) column(col sink.Column) (column, error) {
-	k := [2]string{col.Type, col.Charset}
-	if cc, ok := c.classes[k]; ok {
-		cc.Column = col
-		return cc, nil
-	}
+// columnOf classifies a column (sink.ClassOf keeps what it found for each
+// type).
+func columnOf(col sink.Column) (column, error) {
 	class, typ, err := sink.ClassOf(col)
 	if err != nil {
 		return column{}, fmt.Errorf("column %s: %w", col.Name, err)
 	}
-	if c.classes == nil {
-		c.classes = map[[2]string]column{}
-	}
-	cc := column{Column: col, class: class, typ: typ}
-	c.classes[k] = cc
-	return cc, nil
+	return column{Column: col, class: class, typ: typ}, nil
 }
 
 // columns checks that the read model can hold a table: column types it
 // knows, and key columns among its columns.
-func (c *codec) columns(t *sink.Table) ([]column, error) {
+func columns(t *sink.Table) ([]column, error) {
 	out := make([]column, len(t.Columns))
 	for i, col := range t.Columns {
-		cc, err := c.column(col)
+		cc, err := columnOf(col)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", t.Name, err)
 		}
@@ -75,8 +62,8 @@ func (c *codec) columns(t *sink.Table) ([]column, error) {
 // encode writes row as a JSON object of t's columns, in t's order, each
 // value as the events hold it (a column the row lacks is null). It returns
 // the row's key and the HeaderJSONNull value ("" for none).
-func (c *codec) encode(t *sink.Table, row sink.Row) (key string, value []byte, jsonNull string, err error) {
-	cols, err := c.columns(t)
+func encode(t *sink.Table, row sink.Row) (key string, value []byte, jsonNull string, err error) {
+	cols, err := columns(t)
 	if err != nil {
 		return "", nil, "", err
 	}
@@ -111,7 +98,7 @@ func (c *codec) encode(t *sink.Table, row sink.Row) (key string, value []byte, j
 		}
 	}
 	b.WriteByte('}')
-	key, err = c.key(t, row)
+	key, err = keyOf(t, row)
 	if err != nil {
 		return "", nil, "", err
 	}
@@ -122,15 +109,15 @@ func (c *codec) encode(t *sink.Table, row sink.Row) (key string, value []byte, j
 	return key, b.Bytes(), jsonNull, nil
 }
 
-// key returns the key of the row whose key columns image holds.
-func (c *codec) key(t *sink.Table, image sink.Row) (string, error) {
+// keyOf returns the key of the row whose key columns image holds.
+func keyOf(t *sink.Table, image sink.Row) (string, error) {
 	values := make([]string, len(t.Key))
 	for i, k := range t.Key {
 		col, ok := t.Column(k)
 		if !ok {
 			return "", fmt.Errorf("table %s has no key column %s", t.Name, k)
 		}
-		cc, err := c.column(col)
+		cc, err := columnOf(col)
 		if err != nil {
 			return "", err
 		}
@@ -270,7 +257,7 @@ func decode(value []byte, jsonNull string) (sink.Row, error) {
 // to old, a column of to found in neither is NULL, a column of from in
 // neither is dropped, and a column whose type changed has its value
 // converted.
-func (c *codec) reshape(from, to *sink.Table, renamed map[string]string, row sink.Row) (sink.Row, error) {
+func reshape(from, to *sink.Table, renamed map[string]string, row sink.Row) (sink.Row, error) {
 	out := make(sink.Row, len(to.Columns))
 	for _, tc := range to.Columns {
 		old := tc.Name
@@ -282,9 +269,9 @@ func (c *codec) reshape(from, to *sink.Table, renamed map[string]string, row sin
 			out[tc.Name] = nil
 			continue
 		}
-		v, err := c.convert(fc, tc, row[old])
+		v, err := convert(fc, tc, row[old])
 		if err != nil {
-			col, _ := c.column(tc)
+			col, _ := columnOf(tc)
 			return nil, valueError(to, col, row[old], err)
 		}
 		out[tc.Name] = v
@@ -296,27 +283,22 @@ func (c *codec) reshape(from, to *sink.Table, renamed map[string]string, row sin
 // the events would write it after the type change, where the two differ
 // only in form: a number and its text (INT to VARCHAR and back), a decimal
 // rescaled (INT or DECIMAL to DECIMAL(p,s), rounding half away from zero
-// as MySQL does), text and its bytes (VARCHAR to VARBINARY and back), a SET
-// and its labels joined by commas. Other values are kept as they are if
+// as MySQL does), text and its bytes (VARCHAR to VARBINARY and back), text
+// and the JSON document it holds (back as compact JSON, not MySQL's spaced
+// rendering), a SET and its labels joined by commas. Other values are kept as they are if
 // they are values of the new type; one that is not cannot be held, and
 // stops the sink.
-func (c *codec) convert(from, to sink.Column, v json.RawMessage) (json.RawMessage, error) {
+func convert(from, to sink.Column, v json.RawMessage) (json.RawMessage, error) {
 	if v == nil || from.Type == to.Type && from.Charset == to.Charset {
 		return v, nil
 	}
-	fc, err := c.column(from)
+	fc, err := columnOf(from)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := c.column(to)
+	tc, err := columnOf(to)
 	if err != nil {
 		return nil, err
-	}
-	if isNull(v) {
-		if tc.class == sink.ClassJSON {
-			return v, nil
-		}
-		return nil, nil
 	}
 	binary := func(c sink.Class) bool { return c == sink.ClassBinary || c == sink.ClassGeometry }
 	switch {
@@ -350,6 +332,21 @@ func (c *codec) convert(from, to sink.Column, v json.RawMessage) (json.RawMessag
 		v, _ = json.Marshal(string(b))
 	case stringClass(tc.class) && numberClass(fc.class):
 		v, _ = json.Marshal(string(v))
+	case tc.class == sink.ClassJSON && fc.class == sink.ClassText:
+		s, err := sink.String(v)
+		if err != nil {
+			return nil, err
+		}
+		if !json.Valid([]byte(s)) {
+			return nil, fmt.Errorf("%.40q is not a JSON document", s)
+		}
+		v = json.RawMessage(s)
+	case stringClass(tc.class) && fc.class == sink.ClassJSON:
+		var b bytes.Buffer
+		if err := json.Compact(&b, v); err != nil {
+			return nil, err
+		}
+		v, _ = json.Marshal(b.String())
 	case stringClass(tc.class) && fc.class == sink.ClassSet:
 		s, err := sink.JoinLabels(v)
 		if err != nil {
