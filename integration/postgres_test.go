@@ -3,12 +3,16 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // startPostgres starts a private PostgreSQL with scripts/postgres-sandbox.sh
@@ -88,7 +93,8 @@ func postgresContent(t testing.TB, db *sql.DB) map[string][][]string {
 	return out
 }
 
-// TestReadModelPostgres: a PostgreSQL read model kept by project through
+// TestReadModelPostgres: a PostgreSQL read model, and a KV one beside it,
+// kept by one project through
 // the shop workload and 5 SIGKILLs equals the source in the canonical form,
 // and a rebuild as of a recorded instant reproduces the source then.
 func TestReadModelPostgres(t *testing.T) {
@@ -109,7 +115,8 @@ func TestReadModelPostgres(t *testing.T) {
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
 
 	cfg := filepath.Join(t.TempDir(), "tributary.yaml")
-	yaml := fmt.Sprintf("nats: %s\nstream: TRIBUTARY_PG\nsinks:\n  - name: pg\n    kind: postgres\n    dsn: %s\n    tables: [shop.orders, shop.customers]\n    batch: 300\n", ns.url(), dsn)
+	yaml := fmt.Sprintf("nats: %s\nstream: TRIBUTARY_PG\nsinks:\n  - name: pg\n    kind: postgres\n    dsn: %s\n    tables: [shop.orders, shop.customers]\n    batch: 300\n"+
+		"  - name: latest\n    kind: kv\n    tables: [shop.customers]\n", ns.url(), dsn)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +150,41 @@ func TestReadModelPostgres(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The KV read model of the same run: the latest customer row per key.
+	nc := ns.connect()
+	kvCustomers := func() [][]string {
+		kv, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := kv.KeyValue(context.Background(), "TRIBUTARY_SINK_LATEST")
+		if err != nil {
+			t.Fatalf("KV read model: %v", err)
+		}
+		keys, err := b.ListKeysFiltered(context.Background(), "customers.>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]string
+		for k := range keys.Keys() {
+			e, err := b.Get(context.Background(), k)
+			if err != nil {
+				t.Fatalf("get %s: %v", k, err)
+			}
+			var r struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+				Tier string `json:"tier"`
+			}
+			if err := json.Unmarshal(e.Value(), &r); err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.Name, r.Tier})
+		}
+		sort.Slice(rows, func(i, j int) bool { a, _ := strconv.Atoi(rows[i][0]); b, _ := strconv.Atoi(rows[j][0]); return a < b })
+		return rows
+	}
+	waitFor(t, time.Minute, "the KV read model to equal the source", func() bool { return cmp.Equal(want["customers"], kvCustomers()) })
 	proj.stop()
 
 	code, _, errOut := runTributary(t, 5*time.Minute, "rebuild", "--config", cfg, "--sink", "pg", "--as-of", at.UTC().Format(time.RFC3339Nano))

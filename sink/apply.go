@@ -245,6 +245,18 @@ func (a *applier) flush(ctx context.Context) error {
 // definitions before and after it (and, for renamed columns and TRUNCATE,
 // from the statement).
 func (a *applier) schema(ctx context.Context, ch Change) error {
+	// The events before a DDL statement are committed first, in a
+	// transaction of their own: on a target whose DDL commits by itself
+	// (MySQL) they would otherwise be committed without their checkpoint,
+	// and applied again after a crash to the table's new shape.
+	if a.events > 0 && !a.inTxn {
+		if err := a.commit(ctx); err != nil {
+			return err
+		}
+		if err := a.begin(ctx); err != nil {
+			return err
+		}
+	}
 	if err := a.flush(ctx); err != nil {
 		return err
 	}

@@ -73,10 +73,10 @@ type Type struct {
 
 // ParseType reads a COLUMN_TYPE text.
 func ParseType(s string) (Type, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	var t Type
 	base, rest, paren := strings.Cut(s, "(")
-	t.Base = strings.TrimSpace(base)
+	t.Base = strings.ToLower(strings.TrimSpace(base))
 	if t.Base == "" {
 		return t, fmt.Errorf("column type %q: no type name", s)
 	}
@@ -107,7 +107,7 @@ func ParseType(s string) (Type, error) {
 		rest = " " + rest
 	}
 	for _, word := range strings.Fields(rest) {
-		switch word {
+		switch strings.ToLower(word) {
 		case "unsigned":
 			t.Unsigned = true
 		case "signed", "zerofill":

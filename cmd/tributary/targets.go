@@ -8,6 +8,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/sink"
 	"github.com/tributary-cdc/tributary/sink/kv"
+	"github.com/tributary-cdc/tributary/sink/mysql"
 	"github.com/tributary-cdc/tributary/sink/postgres"
 )
 
@@ -18,6 +19,8 @@ func openOtherTarget(ctx context.Context, s SinkConfig, nc *nats.Conn) (sink.Tar
 	switch s.Kind {
 	case "postgres":
 		tg, err = postgres.Open(ctx, s.DSN, s.Name)
+	case "mysql":
+		tg, err = mysql.Open(ctx, s.DSN, s.Name)
 	case "kv":
 		tg, err = kv.Open(ctx, nc, s.Name)
 	default:

@@ -82,10 +82,27 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 	if d.mariaDB {
 		ifExists, ifNotExists = "IF EXISTS ", "IF NOT EXISTS "
 	}
+	// origin is the index in from of the column a column of to was: by
+	// its old name if renamed, else by its name unless a rename took that
+	// column away; -1 for a column added.
+	away := map[string]bool{}
+	for n, o := range renamed {
+		away[o] = n != o
+	}
+	origin := func(name string) int {
+		old, ok := renamed[name]
+		if !ok && away[name] {
+			return -1
+		}
+		if !ok {
+			old = name
+		}
+		return slices.IndexFunc(from.Columns, func(f sink.Column) bool { return f.Name == old })
+	}
 	kept := map[string]bool{}
 	for _, c := range to.Columns {
-		if _, ok := from.Column(renamedFrom(c.Name, renamed)); ok {
-			kept[renamedFrom(c.Name, renamed)] = true
+		if i := origin(c.Name); i >= 0 {
+			kept[from.Columns[i].Name] = true
 		}
 	}
 	var clauses []string
@@ -104,20 +121,21 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 			pos = " AFTER " + d.Quote(prev)
 		}
 		prev = c.Name
-		old := renamedFrom(c.Name, renamed)
-		i := slices.IndexFunc(from.Columns, func(f sink.Column) bool { return f.Name == old })
+		i := origin(c.Name)
 		if i < 0 {
 			c.Nullable = true
 			def, err := d.columnDef(c)
 			if err != nil {
 				return nil, err
 			}
-			clauses = append(clauses, "ADD COLUMN "+ifNotExists+def+pos)
+			add := "ADD COLUMN " + ifNotExists
+			if away[c.Name] {
+				add = "ADD COLUMN " // IF NOT EXISTS would find the column renamed away
+			}
+			clauses = append(clauses, add+def+pos)
 			continue
 		}
-		was := from.Columns[i]
-		was.Name = c.Name
-		if was == c && i > last {
+		if from.Columns[i] == c && i > last {
 			last = i
 			continue
 		}
@@ -125,7 +143,7 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 		if err != nil {
 			return nil, err
 		}
-		clauses = append(clauses, "CHANGE COLUMN "+ifExists+d.Quote(old)+" "+def+pos)
+		clauses = append(clauses, "CHANGE COLUMN "+ifExists+d.Quote(from.Columns[i].Name)+" "+def+pos)
 	}
 	oldKey := make([]string, len(to.Key))
 	for i, k := range to.Key {
@@ -219,14 +237,18 @@ func (d Dialect) Swap(ctx context.Context, db *sql.DB, renames [][2]string, drop
 }
 
 // asideName is the name a live table has between a swap and its drop:
-// its own, within MySQL's 64 characters.
+// its own, within MySQL's 64 characters (a hash of the table's name in
+// place of a name too long).
 func asideName(table, suffix string) string {
 	const prefix, max = "_tributary_old_", 64
 	if n := prefix + table + suffix; len(n) <= max {
 		return n
 	}
 	h := sha256.Sum256([]byte(table))
-	return (prefix + hex.EncodeToString(h[:8]) + suffix)[:max]
+	if n := prefix + hex.EncodeToString(h[:8]) + suffix; len(n) <= max {
+		return n
+	}
+	return prefix + hex.EncodeToString(h[:8])
 }
 
 // Tables lists the base tables of the connection's database.

@@ -16,8 +16,12 @@
 // Character columns (and ENUM and SET) take the binary collation of their
 // charset, NO PAD on MariaDB: a read model keeps one row per key, and keys
 // must compare as the events write them ("a", "A" and "a " are three
-// keys), not as the source's collation does; readers who want the source's
-// comparison say COLLATE in their queries.
+// keys), not as the source's collation does; an ENUM of 'a' and 'A' exists
+// only in a binary collation. Readers who want the source's comparison say
+// COLLATE in their queries. The table's default charset (Table.Charset) is
+// not used: every character column names its own. A nullable TIMESTAMP
+// column is declared NULL, so that no server setting makes it NOT NULL
+// DEFAULT CURRENT_TIMESTAMP.
 //
 // # DDL and transactions
 //
@@ -36,10 +40,11 @@
 //     the table, DropTable drops it if it exists, and AlterTable changes
 //     a table in one ALTER TABLE statement (atomic) whose clauses on
 //     MariaDB all carry IF [NOT] EXISTS, so that on the altered table it
-//     does nothing. Two exceptions remain: a rename onto the name of
-//     another column of the old table (a swap of names) is done again,
-//     and MySQL, which has no IF EXISTS there, stops with "duplicate
-//     column" or "unknown column" until the model is rebuilt.
+//     changes nothing. Exceptions remain: a rename whose old name the new
+//     table uses again is done again (a swap of two names) or stops with
+//     "duplicate column" (a column added under the old name); and MySQL,
+//     which has no IF EXISTS there, stops with "duplicate column" or
+//     "unknown column". What stops, stops until the model is rebuilt.
 //   - Rows of earlier events in the same target transaction as the DDL
 //     are replayed against the table as the DDL left it: an added column
 //     or a wider type takes them, but a column or table the DDL dropped or

@@ -32,11 +32,14 @@ func Open(ctx context.Context, dsn, name string) (*sqldb.Target, error) {
 	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
 		return nil, err
 	}
-	cfg.Params = map[string]string{
-		"time_zone":              "'+00:00'",
-		"sql_mode":               "'ALLOW_INVALID_DATES'",
-		"default_storage_engine": "InnoDB",
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
 	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	// Nothing strict: a zero date, a zero in a date, a day 31 of any month
+	// and ENUM's invalid-value marker go in as the source holds them.
+	cfg.Params["sql_mode"] = "'ALLOW_INVALID_DATES'"
+	cfg.Params["default_storage_engine"] = "InnoDB" // transactional tables
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql %s/%s: %w", cfg.Addr, cfg.DBName, err)

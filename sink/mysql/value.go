@@ -18,7 +18,7 @@ import (
 // column cannot hold, so what the server would change silently is checked
 // here.
 func (Dialect) Value(c sink.Column, v json.RawMessage) (any, error) {
-	class, t, err := sink.ClassOf(c)
+	class, _, err := sink.ClassOf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -73,21 +73,22 @@ func (Dialect) Value(c sink.Column, v json.RawMessage) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s != "" && !slices.Contains(t.Labels, s) {
+		if s != "" && !slices.Contains(labels(c.Type), s) {
 			return nil, fmt.Errorf("%q is not a member of the ENUM", s)
 		}
 		return s, nil
 	case sink.ClassSet:
-		labels, err := sink.Labels(v)
+		set, err := sink.Labels(v)
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range labels {
-			if !slices.Contains(t.Labels, l) {
+		members := labels(c.Type)
+		for _, l := range set {
+			if !slices.Contains(members, l) {
 				return nil, fmt.Errorf("%q is not a member of the SET", l)
 			}
 		}
-		return strings.Join(labels, ","), nil
+		return strings.Join(set, ","), nil
 	case sink.ClassJSON:
 		return string(v), nil // the document null is the text null
 	}
@@ -113,4 +114,40 @@ func timestamp(s string) (string, error) {
 		return "", fmt.Errorf("TIMESTAMP %q is not RFC 3339", s)
 	}
 	return s[:10] + " " + s[11:len(s)-1], nil
+}
+
+// labels are the members of an ENUM or SET type as COLUMN_TYPE writes
+// them, in their own case (sink.ParseType's are in lower case, and a
+// binary collation tells 'a' from 'A'): quoted, a quote doubled or
+// escaped, a backslash escaped.
+func labels(typ string) []string {
+	open := strings.IndexByte(typ, '(')
+	if open < 0 {
+		return nil
+	}
+	var out []string
+	var b strings.Builder
+	quoted := false
+	for i := open + 1; i < len(typ); i++ {
+		switch ch := typ[i]; {
+		case !quoted && ch == '\'':
+			quoted = true
+			b.Reset()
+		case !quoted && ch == ')':
+			return out
+		case !quoted:
+		case ch == '\'' && i+1 < len(typ) && typ[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case ch == '\'':
+			quoted = false
+			out = append(out, b.String())
+		case ch == '\\' && i+1 < len(typ):
+			i++
+			b.WriteByte(typ[i])
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return out
 }
