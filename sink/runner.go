@@ -124,27 +124,54 @@ func (r *Runner) project(ctx context.Context, pinned *string) error {
 	return r.pipeline(ctx, consume, func(ctx context.Context, ch Change, more bool) error { return a.add(ctx, ch, more) })
 }
 
-// pipeline reads and decodes events in one goroutine and applies them in
-// another, so that decoding the next events overlaps writing the last ones
-// to the target; the channel between them bounds what is read ahead.
+// decoders is how many goroutines decode events: decoding the JSON body
+// costs about as much as applying it, so with two the applier, not the
+// decoding, sets the pace.
+const decoders = 2
+
+// pipeline reads events in one goroutine, decodes them in decoders
+// goroutines and applies them, in stream order, in another, so that
+// decoding the next events overlaps writing the last ones to the target.
+// Events are dealt to the decoders in turn and taken back in the same
+// turn, which keeps their order; the channels bound what is read ahead.
 func (r *Runner) pipeline(ctx context.Context, read func(context.Context, func(eventlog.StoredEvent) error) error,
 	apply func(ctx context.Context, ch Change, more bool) error) error {
 	type item struct {
 		ch   Change
 		more bool
+		err  error
 	}
-	items := make(chan item, 2048)
+	var in [decoders]chan eventlog.StoredEvent
+	var out [decoders]chan item
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(items)
-		in := eventlog.NewInliner(mustJetStream(r.nc))
-		return read(gctx, func(ev eventlog.StoredEvent) error {
-			ch, err := decodeStored(gctx, in, ev)
-			if err != nil {
-				return err
+	for i := range decoders {
+		in[i] = make(chan eventlog.StoredEvent, 512)
+		out[i] = make(chan item, 512)
+		g.Go(func() error {
+			defer close(out[i])
+			inl := eventlog.NewInliner(mustJetStream(r.nc))
+			for ev := range in[i] {
+				ch, err := decodeStored(gctx, inl, ev)
+				select {
+				case out[i] <- item{ch, ev.Pending > 0, err}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer func() {
+			for i := range decoders {
+				close(in[i])
+			}
+		}()
+		n := 0
+		return read(gctx, func(ev eventlog.StoredEvent) error {
 			select {
-			case items <- item{ch, ev.Pending > 0}:
+			case in[n%decoders] <- ev:
+				n++
 				return nil
 			case <-gctx.Done():
 				return gctx.Err()
@@ -155,12 +182,18 @@ func (r *Runner) pipeline(ctx context.Context, read func(context.Context, func(e
 	// commits its last one then), so they are not tied to gctx, which ends
 	// with it.
 	g.Go(func() error {
-		for it := range items {
+		for n := 0; ; n++ {
+			it, ok := <-out[n%decoders]
+			if !ok {
+				return nil
+			}
+			if it.err != nil {
+				return it.err
+			}
 			if err := apply(ctx, it.ch, it.more); err != nil {
 				return err
 			}
 		}
-		return nil
 	})
 	return g.Wait()
 }

@@ -39,6 +39,7 @@ leaves it alone until it is rebuilt without --as-of.`,
 				return err
 			}
 			log := newLogger(&c)
+			tuneGC(false)
 			url, err := natsURLFor(&c)
 			if err != nil {
 				return err
