@@ -25,35 +25,23 @@
 //
 // # DDL and transactions
 //
-// MySQL's DDL commits the open transaction. A sqldb.Tx applying a DDL event
-// therefore commits what it wrote before the DDL without the checkpoint;
-// the Dialect is a sqldb.Reopener, so after the DDL a new transaction locks
-// the checkpoint again (and reports sink.ErrMoved if another writer moved
-// it meanwhile), and the rows after it commit with the checkpoint as
-// usual. Nothing is lost when that happens, but a crash between the DDL
-// and the commit replays, from the stored checkpoint, events that are
-// already applied:
-//
-//   - Rows are written as delete and insert of whole images by key, so
-//     they can be applied twice.
-//   - The DDL is made harmless to replay: CreateTable drops and recreates
-//     the table, DropTable drops it if it exists, and AlterTable changes
-//     a table in one ALTER TABLE statement (atomic) whose clauses on
-//     MariaDB all carry IF [NOT] EXISTS, so that on the altered table it
-//     changes nothing. Exceptions remain: a rename whose old name the new
-//     table uses again is done again (a swap of two names) or stops with
-//     "duplicate column" (a column added under the old name); and MySQL,
-//     which has no IF EXISTS there, stops with "duplicate column" or
-//     "unknown column". What stops, stops until the model is rebuilt.
-//   - Rows of earlier events in the same target transaction as the DDL
-//     are replayed against the table as the DDL left it: an added column
-//     or a wider type takes them, but a column or table the DDL dropped or
-//     renamed makes the replay fail with the server's error, and the
-//     projection retries until the model is rebuilt (tributary rebuild).
-//
-// The last window opens only when a target transaction holds events before
-// a DDL event, which happens when the projection catches up with a backlog;
-// a rebuild that crashes starts again from nothing.
+// MySQL's DDL commits the open transaction. The Runner commits the events
+// before a DDL event in a transaction of their own, so the DDL's implicit
+// commit never commits rows without their checkpoint; the Dialect is a
+// sqldb.Reopener, so after the DDL a new transaction locks the checkpoint
+// again (and reports sink.ErrMoved if another writer moved it meanwhile),
+// and the rows after it (CREATE TABLE … SELECT) commit with the checkpoint
+// as usual. What remains is a crash between the DDL and that commit: the
+// DDL event is applied again from the stored checkpoint, so it is made
+// harmless to replay: CreateTable drops and recreates the table, DropTable
+// drops it if it exists, and AlterTable changes a table in one ALTER TABLE
+// statement (atomic) whose clauses on MariaDB all carry IF [NOT] EXISTS, so
+// that on the altered table it changes nothing. Exceptions remain: a rename
+// whose old name the new table uses again is done again (a swap of two
+// names) or stops with "duplicate column" (a column added under the old
+// name); and MySQL, which has no IF EXISTS there, stops with "duplicate
+// column" or "unknown column". What stops, stops until the model is rebuilt
+// (tributary rebuild); a rebuild that crashes starts again from nothing.
 //
 // Promote swaps the models with one RENAME TABLE statement, which is atomic:
 // each live table is renamed out of the way and each shadow table to its
