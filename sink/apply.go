@@ -26,6 +26,9 @@ type applier struct {
 	pending map[TableName]*pendingRows
 	order   []TableName
 	rows    int // buffered in pending
+	// renamedAway are tables a RENAME in the current source transaction
+	// took away, waiting for the event of the table they became.
+	renamedAway []Table
 }
 
 // pendingRows are the buffered changes of one table, folded by key: only
@@ -100,6 +103,11 @@ func (a *applier) add(ctx context.Context, ch Change, more bool) error {
 	a.next.Seq = ch.Seq
 	a.events++
 	a.inTxn = !ch.Last
+	if ch.Last && len(a.renamedAway) > 0 {
+		if err := a.dropRenamed(ctx); err != nil {
+			return err
+		}
+	}
 	if ch.Last {
 		a.next.TxID, a.next.Time = ch.TxID, ch.Time
 		if a.events >= a.batch || !more {
@@ -144,6 +152,7 @@ func (a *applier) abort() {
 	a.next = cloneCheckpoint(a.cp)
 	a.pending = map[TableName]*pendingRows{}
 	a.order, a.rows, a.events, a.inTxn = nil, 0, 0, false
+	a.renamedAway = nil
 }
 
 func (a *applier) row(ch Change) error {
@@ -272,7 +281,13 @@ func (a *applier) schema(ctx context.Context, ch Change) error {
 		return stop("event %d: %q changed %s, but the stream does not know the table's definition after it (docs/EVENTS.md, Schema history), so the read model cannot follow it: leave the table out of the sink, or rebuild the sink once a DDL statement read at the binlog head gives the definition again", ch.Seq, sc.Statement, ch.Table)
 	case sc.Gone:
 		if exists {
-			if err := a.tx.DropTable(ctx, *old); err != nil {
+			if isRename(sc.Statement) {
+				// Renamed away: the statement's next event names the table
+				// it became, which takes its rows; if the read model does
+				// not hold that one, the table is dropped at the end of the
+				// transaction (dropRenamed).
+				a.renamedAway = append(a.renamedAway, *old)
+			} else if err := a.tx.DropTable(ctx, *old); err != nil {
 				return fail(err)
 			}
 			a.next.Tables = slices.DeleteFunc(a.next.Tables, func(t Table) bool { return t.Name == ch.Table })
@@ -284,10 +299,31 @@ func (a *applier) schema(ctx context.Context, ch Change) error {
 		if err := a.checkName(t.Name); err != nil {
 			return fail(&permanentError{err})
 		}
-		if err := a.tx.CreateTable(ctx, t); err != nil {
+		if isRename(sc.Statement) && len(a.renamedAway) > 0 {
+			from := a.renamedAway[0]
+			a.renamedAway = a.renamedAway[1:]
+			if err := a.tx.RenameTable(ctx, from, t.Name); err != nil {
+				return fail(err)
+			}
+			from.Name = t.Name
+			if !sameShape(from, t) {
+				if err := a.tx.AlterTable(ctx, from, t, nil); err != nil {
+					return fail(err)
+				}
+			}
+		} else if err := a.tx.CreateTable(ctx, t); err != nil {
 			return fail(err)
 		}
 		a.next.Tables = append(a.next.Tables, t)
+		return nil
+	}
+	if isCreateOrReplace(sc.Statement) {
+		// The table was dropped and created again, empty: CreateTable
+		// replaces the model's table likewise, whatever its shape.
+		if err := a.tx.CreateTable(ctx, t); err != nil {
+			return fail(err)
+		}
+		*old = t
 		return nil
 	}
 	if isTruncate(sc.Statement) {
@@ -306,6 +342,19 @@ func (a *applier) schema(ctx context.Context, ch Change) error {
 		return fail(err)
 	}
 	*old = t
+	return nil
+}
+
+// dropRenamed drops the tables renamed to a table the read model does not
+// hold.
+func (a *applier) dropRenamed(ctx context.Context) error {
+	for _, t := range a.renamedAway {
+		if err := a.tx.DropTable(ctx, t); err != nil {
+			a.abort()
+			return fmt.Errorf("drop %s, renamed out of the read model: %w", t.Name, err)
+		}
+	}
+	a.renamedAway = nil
 	return nil
 }
 

@@ -71,10 +71,46 @@ func columnNamed(t Table, name string) (string, bool) {
 	return "", false
 }
 
+// isRename says whether a DDL statement renames tables: RENAME TABLE(S),
+// or ALTER TABLE … RENAME [TO|AS] (not RENAME COLUMN, INDEX, KEY or
+// CONSTRAINT).
+func isRename(stmt string) bool {
+	toks := sqlTokens(stmt)
+	if len(toks) == 0 {
+		return false
+	}
+	if toks[0].word("RENAME") {
+		return true
+	}
+	if !toks[0].word("ALTER") {
+		return false
+	}
+	for i := 1; i < len(toks); i++ {
+		if !toks[i].word("RENAME") {
+			continue
+		}
+		if i+1 >= len(toks) {
+			return false
+		}
+		next := toks[i+1]
+		if !(next.word("COLUMN") || next.word("INDEX") || next.word("KEY") || next.word("CONSTRAINT")) {
+			return true
+		}
+	}
+	return false
+}
+
 // isTruncate says whether a DDL statement is TRUNCATE [TABLE].
 func isTruncate(stmt string) bool {
 	toks := sqlTokens(stmt)
 	return len(toks) > 0 && toks[0].word("TRUNCATE")
+}
+
+// isCreateOrReplace says whether a DDL statement is CREATE OR REPLACE
+// [TABLE], which drops a table that exists and creates it again, empty.
+func isCreateOrReplace(stmt string) bool {
+	toks := sqlTokens(stmt)
+	return len(toks) > 2 && toks[0].word("CREATE") && toks[1].word("OR") && toks[2].word("REPLACE")
 }
 
 type sqlToken struct {

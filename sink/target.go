@@ -85,6 +85,9 @@ type Tx interface {
 	// that is neither in from nor renamed is added (NULL in existing rows),
 	// a column of from that is neither in to nor renamed is dropped.
 	AlterTable(ctx context.Context, from, to Table, renamed map[string]string) error
+	// RenameTable gives a table of the model, with its rows, the name of
+	// another source table; the model holds no table of that name.
+	RenameTable(ctx context.Context, from Table, to TableName) error
 	// DropTable removes a table of the model.
 	DropTable(ctx context.Context, t Table) error
 	// Truncate removes every row of a table.

@@ -158,6 +158,35 @@ func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[st
 	return nil
 }
 
+// RenameTable implements sink.Tx: every row moves to the keys of the new
+// table name.
+func (x *Tx) RenameTable(ctx context.Context, from sink.Table, to sink.TableName) error {
+	rows, err := x.rows(ctx, &from)
+	if err != nil {
+		return err
+	}
+	dst := from
+	dst.Name = to
+	moved := make([]write, 0, len(rows))
+	for _, k := range sortedKeys(rows) {
+		w := rows[k]
+		row, err := decode(w.value, w.jsonNull)
+		if err != nil {
+			return fmt.Errorf("table %s key %s: %w", from.Name, k, err)
+		}
+		key, value, jsonNull, err := encode(&dst, row)
+		if err != nil {
+			return fmt.Errorf("key %s: %w", k, err)
+		}
+		x.set(write{key: k, remove: true})
+		moved = append(moved, write{key: key, value: value, jsonNull: jsonNull})
+	}
+	for _, w := range moved {
+		x.set(w)
+	}
+	return nil
+}
+
 // DropTable implements sink.Tx.
 func (x *Tx) DropTable(ctx context.Context, t sink.Table) error { return x.purge(ctx, &t) }
 

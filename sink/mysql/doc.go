@@ -8,8 +8,11 @@
 // as the server reads that type (integers and BIT as numbers, DECIMAL as
 // its digits, temporal values as their text, TIMESTAMP in a session at
 // +00:00, binary and geometry values as bytes, JSON as the document's
-// text). SELECT of a read-model table returns what SELECT of the source
-// table returns. Sessions run with sql_mode ALLOW_INVALID_DATES and
+// text). SELECT of a read-model table's columns returns what the same
+// SELECT of the source table returns. The events do not say which columns
+// are generated or invisible: in the read model they are plain, visible
+// columns holding the values the source computed (so SELECT * lists the
+// invisible ones too). Sessions run with sql_mode ALLOW_INVALID_DATES and
 // nothing else, so that zero dates, zero-in-date values, a day 31 of any
 // month and ENUM's invalid-value marker go in as the source holds them.
 //

@@ -72,6 +72,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Discard", func(t *testing.T) { testDiscard(t, h) })
 	t.Run("AlterTable", func(t *testing.T) { testAlterTable(t, h) })
 	t.Run("TruncateAndDrop", func(t *testing.T) { testTruncateAndDrop(t, h) })
+	t.Run("RenameTable", func(t *testing.T) { testRenameTable(t, h) })
 	t.Run("Runner", func(t *testing.T) { testRunner(t, h) })
 }
 
@@ -347,5 +348,31 @@ func testTruncateAndDrop(t *testing.T, h Harness) {
 	apply(t, tg, sink.Live, checkpoint(3), func(tx sink.Tx) error { return tx.DropTable(ctx, orders) })
 	if _, ok := h.Rows(t, tg, sink.Live, orders.Name); ok {
 		t.Errorf("table %s still there after DropTable", orders.Name)
+	}
+}
+
+// testRenameTable: a renamed table keeps its rows, under its new name, in
+// the live model and in a shadow one.
+func testRenameTable(t *testing.T, h Harness) {
+	ctx := context.Background()
+	tg := h.Open(t, "orders")
+	renamed := orders
+	renamed.Name = sink.TableName{Database: "shop", Table: "orders_2024"}
+	for _, m := range []sink.Model{sink.Live, sink.Shadow} {
+		apply(t, tg, m, checkpoint(1, orders), func(tx sink.Tx) error {
+			if err := tx.CreateTable(ctx, orders); err != nil {
+				return err
+			}
+			return tx.Insert(ctx, orders, []sink.Row{row(1, "a", "1.00"), row(2, "b", "")})
+		})
+		apply(t, tg, m, checkpoint(2, renamed), func(tx sink.Tx) error { return tx.RenameTable(ctx, orders, renamed.Name) })
+		wantRows(t, h, tg, m, renamed.Name, [][]string{{"1", "a", "1.00"}, {"2", "b", "NULL"}})
+		if _, ok := h.Rows(t, tg, m, orders.Name); ok {
+			t.Errorf("%s model still has table %s after RenameTable", m, orders.Name)
+		}
+		apply(t, tg, m, checkpoint(3, renamed), func(tx sink.Tx) error {
+			return tx.Insert(ctx, renamed, []sink.Row{row(3, "c", "3.00")})
+		})
+		wantRows(t, h, tg, m, renamed.Name, [][]string{{"1", "a", "1.00"}, {"2", "b", "NULL"}, {"3", "c", "3.00"}})
 	}
 }

@@ -264,6 +264,14 @@ func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[st
 	return x.reopen(ctx)
 }
 
+// RenameTable implements sink.Tx.
+func (x *Tx) RenameTable(ctx context.Context, from sink.Table, to sink.TableName) error {
+	if _, err := x.tx.ExecContext(ctx, "ALTER TABLE "+x.name(from.Name)+" RENAME TO "+x.name(to)); err != nil {
+		return err
+	}
+	return x.reopen(ctx)
+}
+
 // DropTable implements sink.Tx.
 func (x *Tx) DropTable(ctx context.Context, tb sink.Table) error {
 	if _, err := x.tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+x.name(tb.Name)); err != nil {
