@@ -32,19 +32,21 @@ type applier struct {
 }
 
 // pendingRows are the buffered changes of one table, folded by key: only
-// each key's final row is written, after the keys that may exist are
-// deleted. That is exact because the whole run lands in one transaction.
+// each key's final state is written, a row replacing whatever the key
+// held, or a delete of a key that may hold one. That is exact because the
+// whole run lands in one transaction.
 type pendingRows struct {
-	table  *Table
-	keys   map[string]int // key → index in final
-	final  []finalRow
-	delete int // how many of final need a delete
+	table *Table
+	keys  map[string]int // key → index in final
+	final []finalRow
 }
 
 type finalRow struct {
-	key    Row
-	row    Row // nil: deleted
-	delete bool
+	key Row
+	row Row // nil: deleted
+	// absent says the key cannot hold a row in the target before the run,
+	// so its deletion needs no statement.
+	absent bool
 }
 
 var errStop = errors.New("stop reading")
@@ -171,9 +173,10 @@ func (a *applier) row(ch Change) error {
 	}
 	a.rows++
 	// A shadow model is built by one writer from nothing: a row inserted
-	// on the source cannot be in it yet, so it needs no delete first. A
-	// live model may hold anything (a crash between a DDL statement that
-	// committed by itself and the checkpoint), so every key is deleted.
+	// on the source cannot be in it yet, so if it is deleted again in the
+	// same run nothing needs deleting. A live model may hold anything (a
+	// crash between a DDL statement that committed by itself and the
+	// checkpoint), so a deleted key is always deleted.
 	fresh := a.model == Shadow
 	switch ch.Op {
 	case OpCreate:
@@ -208,10 +211,7 @@ func (p *pendingRows) set(ch Change, image, row Row, absent bool) error {
 	i, ok := p.keys[b.String()]
 	if !ok {
 		p.keys[b.String()] = len(p.final)
-		p.final = append(p.final, finalRow{key: key, delete: !absent})
-		if !absent {
-			p.delete++
-		}
+		p.final = append(p.final, finalRow{key: key, absent: absent})
 		i = len(p.final) - 1
 	}
 	p.final[i].row = row
@@ -222,14 +222,13 @@ func (p *pendingRows) set(ch Change, image, row Row, absent bool) error {
 func (a *applier) flush(ctx context.Context) error {
 	for _, name := range a.order {
 		p := a.pending[name]
-		keys := make([]Row, 0, p.delete)
-		rows := make([]Row, 0, len(p.final))
+		var keys, rows []Row
 		for _, f := range p.final {
-			if f.delete {
-				keys = append(keys, f.key)
-			}
-			if f.row != nil {
+			switch {
+			case f.row != nil:
 				rows = append(rows, f.row)
+			case !f.absent:
+				keys = append(keys, f.key)
 			}
 		}
 		if len(keys) > 0 {
@@ -239,7 +238,7 @@ func (a *applier) flush(ctx context.Context) error {
 			}
 		}
 		if len(rows) > 0 {
-			if err := a.tx.Insert(ctx, *p.table, rows); err != nil {
+			if err := a.tx.Upsert(ctx, *p.table, rows); err != nil {
 				a.abort()
 				return fmt.Errorf("write %d rows of %s: %w", len(rows), name, err)
 			}

@@ -14,12 +14,12 @@ import (
 
 // call is one call the applier made on the fake target.
 type call struct {
-	Op      string // begin, checkpoint, create, alter, rename, drop, truncate, delete, insert, commit, rollback
+	Op      string // begin, checkpoint, create, alter, rename, drop, truncate, delete, upsert, commit, rollback
 	Model   Model
-	Table   *Table // create, drop, truncate, delete, insert; alter: from
+	Table   *Table // create, drop, truncate, delete, upsert; alter: from
 	To      *Table // alter, rename
 	Renamed map[string]string
-	Rows    []Row  // delete: the keys; insert: the rows
+	Rows    []Row  // delete: the keys; upsert: the rows
 	Seq     uint64 // commit: the checkpoint's
 	TxID    string // commit: the checkpoint's
 }
@@ -89,8 +89,8 @@ func (tx *recorderTx) Delete(ctx context.Context, t Table, keys []Row) error {
 	return tx.add(call{Op: "delete", Table: cloneTable(t), Rows: append([]Row(nil), keys...)})
 }
 
-func (tx *recorderTx) Insert(ctx context.Context, t Table, rows []Row) error {
-	return tx.add(call{Op: "insert", Table: cloneTable(t), Rows: append([]Row(nil), rows...)})
+func (tx *recorderTx) Upsert(ctx context.Context, t Table, rows []Row) error {
+	return tx.add(call{Op: "upsert", Table: cloneTable(t), Rows: append([]Row(nil), rows...)})
 }
 
 func (tx *recorderTx) Commit(ctx context.Context, cp Checkpoint) error {
@@ -207,12 +207,14 @@ func TestApplierTransactions(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Shadow},
-				// Key 1 was inserted into the shadow model by this run: no delete.
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(1, "A"), row(2, "b"), row(3, "c")}},
+				// Key 1's insert and update fold into one upsert of its final row.
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(1, "A"), row(2, "b"), row(3, "c")}},
 				{Op: "commit", Model: Shadow, Seq: 4, TxID: "t2"},
 				{Op: "begin", Model: Shadow},
+				// Key 2 was inserted by an earlier target transaction, so
+				// its delete is written, before the table's upsert.
 				{Op: "delete", Model: Shadow, Table: o, Rows: []Row{key(2)}},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(4, "d")}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(4, "d")}},
 				{Op: "commit", Model: Shadow, Seq: 6, TxID: "t4"},
 			},
 		},
@@ -226,8 +228,8 @@ func TestApplierTransactions(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Shadow},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(1, "a"), row(2, "b"), row(3, "c")}},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(4, "d")}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(1, "a"), row(2, "b"), row(3, "c")}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(4, "d")}},
 				{Op: "commit", Model: Shadow, Seq: 4, TxID: "t2"},
 			},
 		},
@@ -241,12 +243,10 @@ func TestApplierTransactions(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1), key(2)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a"), row(2, "b")}},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(3), key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(3, "c"), row(1, "A")}},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(5)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(5, "e")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a"), row(2, "b")}},
+				// Key 1, written by the first part, is replaced by the upsert.
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(3, "c"), row(1, "A")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(5, "e")}},
 				{Op: "commit", Model: Live, Seq: 5, TxID: "big"},
 			},
 		},
@@ -260,12 +260,10 @@ func TestApplierTransactions(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
 				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(2)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(2, "b")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(2, "b")}},
 				{Op: "commit", Model: Live, Seq: 2, TxID: "t2"},
 			},
 		},
@@ -311,7 +309,9 @@ func TestApplierFolding(t *testing.T) {
 		want   []call
 	}{
 		{
-			name:   "insert, update, delete of one key in live",
+			// A live model may hold any key: one deleted in the run is
+			// deleted, even if the run inserted it first.
+			name:   "insert, update, delete of one key in live deletes the key",
 			model:  Live,
 			events: txn(1, "t1", ordersName, false, ins(row(1, "a")), upd(row(1, "a"), row(1, "b")), del(row(1, "b"))),
 			want: []call{
@@ -321,7 +321,7 @@ func TestApplierFolding(t *testing.T) {
 			},
 		},
 		{
-			name:  "insert, update, delete of one key over transactions in live",
+			name:  "insert, update, delete of one key over transactions in live deletes the key",
 			model: Live,
 			events: join(
 				txn(1, "t1", ordersName, true, ins(row(1, "a"))),
@@ -335,7 +335,9 @@ func TestApplierFolding(t *testing.T) {
 			},
 		},
 		{
-			name:   "insert, update, delete of one key in a shadow model",
+			// The key's first change in the run is an insert: it cannot be
+			// in the shadow model yet, so its deletion writes nothing.
+			name:   "insert, update, delete of one key in a shadow model writes nothing",
 			model:  Shadow,
 			events: txn(1, "t1", ordersName, false, ins(row(1, "a")), upd(row(1, "a"), row(1, "b")), del(row(1, "b"))),
 			want: []call{
@@ -344,57 +346,112 @@ func TestApplierFolding(t *testing.T) {
 			},
 		},
 		{
-			name:   "update changing the key",
-			model:  Live,
-			events: txn(1, "t1", ordersName, false, upd(row(1, "a"), row(2, "a"))),
-			want: []call{
-				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1), key(2)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(2, "a")}},
-				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
-			},
-		},
-		{
-			name:   "update changing the key in a shadow model",
+			name:   "delete of a key in a shadow model deletes it",
 			model:  Shadow,
-			events: txn(1, "t1", ordersName, false, upd(row(1, "a"), row(2, "a"))),
+			events: txn(1, "t1", ordersName, false, del(row(1, "a"))),
 			want: []call{
 				{Op: "begin", Model: Shadow},
-				{Op: "delete", Model: Shadow, Table: o, Rows: []Row{key(1), key(2)}},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(2, "a")}},
+				{Op: "delete", Model: Shadow, Table: o, Rows: []Row{key(1)}},
 				{Op: "commit", Model: Shadow, Seq: 1, TxID: "t1"},
 			},
 		},
 		{
-			name:   "insert of a new key in a shadow model needs no delete",
-			model:  Shadow,
-			events: txn(1, "t1", ordersName, false, ins(row(1, "a")), ins(row(2, "b"))),
-			want: []call{
-				{Op: "begin", Model: Shadow},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(1, "a"), row(2, "b")}},
-				{Op: "commit", Model: Shadow, Seq: 2, TxID: "t1"},
-			},
-		},
-		{
-			name:   "insert in live deletes the key first",
+			// The old key is gone, the new one upserted: no delete of it.
+			name:   "update changing the key in live deletes the old key and upserts the new",
 			model:  Live,
-			events: txn(1, "t1", ordersName, false, ins(row(1, "a"))),
+			events: txn(1, "t1", ordersName, false, upd(row(1, "a"), row(2, "a"))),
 			want: []call{
 				{Op: "begin", Model: Live},
 				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(2, "a")}},
 				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
 			},
 		},
 		{
-			name:   "delete then insert of one key in a shadow model",
+			// Key 1 was not inserted in the run: it may hold a row.
+			name:   "update changing the key in a shadow model deletes the old key and upserts the new",
+			model:  Shadow,
+			events: txn(1, "t1", ordersName, false, upd(row(1, "a"), row(2, "a"))),
+			want: []call{
+				{Op: "begin", Model: Shadow},
+				{Op: "delete", Model: Shadow, Table: o, Rows: []Row{key(1)}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(2, "a")}},
+				{Op: "commit", Model: Shadow, Seq: 1, TxID: "t1"},
+			},
+		},
+		{
+			name:   "key inserted then changed in live deletes the old key",
+			model:  Live,
+			events: txn(1, "t1", ordersName, false, ins(row(1, "a")), upd(row(1, "a"), row(2, "a"))),
+			want: []call{
+				{Op: "begin", Model: Live},
+				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(2, "a")}},
+				{Op: "commit", Model: Live, Seq: 2, TxID: "t1"},
+			},
+		},
+		{
+			// Key 1's first change in the run is an insert: nothing for it.
+			name:   "key inserted then changed in a shadow model writes nothing for the old key",
+			model:  Shadow,
+			events: txn(1, "t1", ordersName, false, ins(row(1, "a")), upd(row(1, "a"), row(2, "a"))),
+			want: []call{
+				{Op: "begin", Model: Shadow},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(2, "a")}},
+				{Op: "commit", Model: Shadow, Seq: 2, TxID: "t1"},
+			},
+		},
+		{
+			name:   "inserts in a shadow model are one upsert",
+			model:  Shadow,
+			events: txn(1, "t1", ordersName, false, ins(row(1, "a")), ins(row(2, "b"))),
+			want: []call{
+				{Op: "begin", Model: Shadow},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(1, "a"), row(2, "b")}},
+				{Op: "commit", Model: Shadow, Seq: 2, TxID: "t1"},
+			},
+		},
+		{
+			// The upsert replaces whatever the key held: no delete first.
+			name:   "insert in live is an upsert with no delete",
+			model:  Live,
+			events: txn(1, "t1", ordersName, false, ins(row(1, "a"))),
+			want: []call{
+				{Op: "begin", Model: Live},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
+			},
+		},
+		{
+			name:   "update in live is an upsert with no delete",
+			model:  Live,
+			events: txn(1, "t1", ordersName, false, upd(row(1, "a"), row(1, "b"))),
+			want: []call{
+				{Op: "begin", Model: Live},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "b")}},
+				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
+			},
+		},
+		{
+			// The key's final state is a row: the upsert replaces the row
+			// the key held, which needs no delete.
+			name:   "delete then insert of one key in a shadow model is one upsert",
 			model:  Shadow,
 			events: txn(1, "t1", ordersName, false, del(row(1, "a")), ins(row(1, "b"))),
 			want: []call{
 				{Op: "begin", Model: Shadow},
-				{Op: "delete", Model: Shadow, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(1, "b")}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(1, "b")}},
 				{Op: "commit", Model: Shadow, Seq: 2, TxID: "t1"},
+			},
+		},
+		{
+			name:   "delete then insert of one key in live is one upsert",
+			model:  Live,
+			events: txn(1, "t1", ordersName, false, del(row(1, "a")), ins(row(1, "b"))),
+			want: []call{
+				{Op: "begin", Model: Live},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "b")}},
+				{Op: "commit", Model: Live, Seq: 2, TxID: "t1"},
 			},
 		},
 		{
@@ -403,9 +460,32 @@ func TestApplierFolding(t *testing.T) {
 			events: txn(1, "t1", ordersName, false, Change{Op: OpRead, After: row(1, "a")}),
 			want: []call{
 				{Op: "begin", Model: Shadow},
-				{Op: "delete", Model: Shadow, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{row(1, "a")}},
 				{Op: "commit", Model: Shadow, Seq: 1, TxID: "t1"},
+			},
+		},
+		{
+			name:   "snapshot read is an upsert in live",
+			model:  Live,
+			events: txn(1, "t1", ordersName, false, Change{Op: OpRead, After: row(1, "a")}),
+			want: []call{
+				{Op: "begin", Model: Live},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
+			},
+		},
+		{
+			// Per table, the deletes come before the upserts, whatever the
+			// order of the changes.
+			name:  "deletes before upserts",
+			model: Live,
+			events: txn(1, "t1", ordersName, false,
+				ins(row(3, "c")), del(row(1, "a")), upd(row(4, "d"), row(4, "D")), del(row(2, "b"))),
+			want: []call{
+				{Op: "begin", Model: Live},
+				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1), key(2)}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(3, "c"), row(4, "D")}},
+				{Op: "commit", Model: Live, Seq: 4, TxID: "t1"},
 			},
 		},
 		{
@@ -414,7 +494,7 @@ func TestApplierFolding(t *testing.T) {
 			events: txn(1, "t1", ordersName, false, ins(Row{"id": nil}), ins(Row{"id": json.RawMessage("null")})),
 			want: []call{
 				{Op: "begin", Model: Shadow},
-				{Op: "insert", Model: Shadow, Table: o, Rows: []Row{{"id": nil}, {"id": json.RawMessage("null")}}},
+				{Op: "upsert", Model: Shadow, Table: o, Rows: []Row{{"id": nil}, {"id": json.RawMessage("null")}}},
 				{Op: "commit", Model: Shadow, Seq: 2, TxID: "t1"},
 			},
 		},
@@ -457,8 +537,7 @@ func TestApplierDDL(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1), key(2)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a"), row(2, "b")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a"), row(2, "b")}},
 				{Op: "commit", Model: Live, Seq: 2, TxID: "t1"},
 				{Op: "begin", Model: Live},
 				{Op: "alter", Model: Live, Table: o, To: &withNote, Renamed: map[string]string{}},
@@ -475,8 +554,7 @@ func TestApplierDDL(t *testing.T) {
 			want: []call{
 				{Op: "begin", Model: Live},
 				{Op: "alter", Model: Live, Table: o, To: &withNote, Renamed: map[string]string{}},
-				{Op: "delete", Model: Live, Table: &withNote, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: &withNote, Rows: []Row{{"id": json.RawMessage("1"), "v": nil, "note": json.RawMessage(`"n"`)}}},
+				{Op: "upsert", Model: Live, Table: &withNote, Rows: []Row{{"id": json.RawMessage("1"), "v": nil, "note": json.RawMessage(`"n"`)}}},
 				{Op: "commit", Model: Live, Seq: 2, TxID: "t2"},
 			},
 			tables: []Table{withNote},
@@ -489,8 +567,7 @@ func TestApplierDDL(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
 				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
 				{Op: "begin", Model: Live},
 				{Op: "alter", Model: Live, Table: o, To: &renamed, Renamed: map[string]string{"memo": "v"}},
@@ -518,8 +595,7 @@ func TestApplierDDL(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
 				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
 				{Op: "begin", Model: Live},
 				{Op: "drop", Model: Live, Table: o},
@@ -544,8 +620,7 @@ func TestApplierDDL(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
 				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
 				{Op: "begin", Model: Live},
 				{Op: "truncate", Model: Live, Table: o},
@@ -563,8 +638,7 @@ func TestApplierDDL(t *testing.T) {
 			),
 			want: []call{
 				{Op: "begin", Model: Live},
-				{Op: "delete", Model: Live, Table: o, Rows: []Row{key(1)}},
-				{Op: "insert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
+				{Op: "upsert", Model: Live, Table: o, Rows: []Row{row(1, "a")}},
 				{Op: "commit", Model: Live, Seq: 1, TxID: "t1"},
 				{Op: "begin", Model: Live},
 				{Op: "create", Model: Live, Table: o},
@@ -659,7 +733,8 @@ func TestApplierConfiguredKey(t *testing.T) {
 	a := newApplier(r, Live, Checkpoint{}, func(TableName) bool { return true }, map[TableName][]string{name: {"email"}}, 100)
 	for _, e := range join(
 		txn(1, "t1", name, true, ddl("CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(100))", []string{"id"}, cols...)),
-		txn(2, "t2", name, false, ins(Row{"id": json.RawMessage("1"), "email": json.RawMessage(`"a@b"`)})),
+		txn(2, "t2", name, true, ins(Row{"id": json.RawMessage("1"), "email": json.RawMessage(`"a@b"`)})),
+		txn(3, "t3", name, false, del(Row{"id": json.RawMessage("2"), "email": json.RawMessage(`"c@d"`)})),
 	) {
 		if err := a.add(context.Background(), e.ch, e.more); err != nil {
 			t.Fatalf("add(event %d) = %v", e.ch.Seq, err)
@@ -669,9 +744,10 @@ func TestApplierConfiguredKey(t *testing.T) {
 	wantCalls := []call{
 		{Op: "begin", Model: Live},
 		{Op: "create", Model: Live, Table: &want},
-		{Op: "delete", Model: Live, Table: &want, Rows: []Row{{"email": json.RawMessage(`"a@b"`)}}},
-		{Op: "insert", Model: Live, Table: &want, Rows: []Row{{"id": json.RawMessage("1"), "email": json.RawMessage(`"a@b"`)}}},
-		{Op: "commit", Model: Live, Seq: 2, TxID: "t2"},
+		// The deleted row's key is the configured one.
+		{Op: "delete", Model: Live, Table: &want, Rows: []Row{{"email": json.RawMessage(`"c@d"`)}}},
+		{Op: "upsert", Model: Live, Table: &want, Rows: []Row{{"id": json.RawMessage("1"), "email": json.RawMessage(`"a@b"`)}}},
+		{Op: "commit", Model: Live, Seq: 3, TxID: "t3"},
 	}
 	if diff := cmp.Diff(wantCalls, r.calls, cmpCalls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
@@ -704,8 +780,7 @@ func TestApplierRedelivered(t *testing.T) {
 	}
 	want := []call{
 		{Op: "begin", Model: Live},
-		{Op: "delete", Model: Live, Table: &orders, Rows: []Row{key(11)}},
-		{Op: "insert", Model: Live, Table: &orders, Rows: []Row{row(11, "new")}},
+		{Op: "upsert", Model: Live, Table: &orders, Rows: []Row{row(11, "new")}},
 		{Op: "commit", Model: Live, Seq: 11, TxID: "t11"},
 	}
 	if diff := cmp.Diff(want, r.calls, cmpCalls); diff != "" {

@@ -95,8 +95,9 @@ type Tx interface {
 	// Delete removes the rows with the given keys (each Row holds t.Key's
 	// columns); a key with no row is not an error.
 	Delete(ctx context.Context, t Table, keys []Row) error
-	// Insert adds rows (full images); no row with the same key exists.
-	Insert(ctx context.Context, t Table, rows []Row) error
+	// Upsert writes rows (full images), each replacing the row with the
+	// same key if there is one; no key appears twice in one call.
+	Upsert(ctx context.Context, t Table, rows []Row) error
 	// Commit stores cp as the model's checkpoint and commits.
 	Commit(ctx context.Context, cp Checkpoint) error
 	// Rollback abandons the transaction; it is safe after Commit.

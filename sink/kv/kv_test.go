@@ -218,7 +218,7 @@ func insertItems(from, to int, name string) func(tx sink.Tx) error {
 		for i := from; i <= to; i++ {
 			rows = append(rows, item(i, fmt.Sprintf("%s%d", name, i)))
 		}
-		return tx.Insert(context.Background(), items, rows)
+		return tx.Upsert(context.Background(), items, rows)
 	}
 }
 
@@ -442,7 +442,7 @@ func TestJSONNull(t *testing.T) {
 		if err := tx.CreateTable(ctx, docs); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, docs, rows)
+		return tx.Upsert(ctx, docs, rows)
 	})
 	b, err := tg.bucket(ctx, sink.Live, false)
 	if err != nil {
@@ -501,7 +501,7 @@ func TestValueErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback()
-			if err := tx.Insert(ctx, table, []sink.Row{tt.row}); !errors.Is(err, sink.ErrValue) {
+			if err := tx.Upsert(ctx, table, []sink.Row{tt.row}); !errors.Is(err, sink.ErrValue) {
 				t.Errorf("Insert(%v) = %v, want an error wrapping sink.ErrValue", tt.row, err)
 			}
 		})
@@ -619,7 +619,7 @@ func TestPromoteWhileProjecting(t *testing.T) {
 					if err := tx.Delete(ctx, items, keys); err != nil {
 						return err
 					}
-					return tx.Insert(ctx, items, []sink.Row{item(2, "shadow2"), item(90+attempt, "new")})
+					return tx.Upsert(ctx, items, []sink.Row{item(2, "shadow2"), item(90+attempt, "new")})
 				})
 			}
 			if err := tg.Promote(ctx); err != nil {

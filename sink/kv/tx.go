@@ -208,8 +208,8 @@ func (x *Tx) Delete(ctx context.Context, t sink.Table, keys []sink.Row) error {
 	return nil
 }
 
-// Insert implements sink.Tx.
-func (x *Tx) Insert(ctx context.Context, t sink.Table, rows []sink.Row) error {
+// Upsert implements sink.Tx: a put replaces the key's value.
+func (x *Tx) Upsert(ctx context.Context, t sink.Table, rows []sink.Row) error {
 	if err := x.begin(ctx); err != nil {
 		return err
 	}

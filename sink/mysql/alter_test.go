@@ -75,7 +75,7 @@ func TestAlterTable(t *testing.T) {
 				{"id": json.RawMessage("1"), "a": json.RawMessage("10"), "b": json.RawMessage(`"x"`), "c": json.RawMessage(`"1.50"`)},
 				{"id": json.RawMessage("2"), "a": json.RawMessage("20"), "b": json.RawMessage(`"y"`), "c": nil},
 			}
-			if err := tx.Insert(ctx, from, rows); err != nil {
+			if err := tx.Upsert(ctx, from, rows); err != nil {
 				t.Fatal(err)
 			}
 			if err := tx.Commit(ctx, sink.Checkpoint{Seq: 1, Tables: []sink.Table{from}}); err != nil {

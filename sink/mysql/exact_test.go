@@ -146,7 +146,7 @@ func TestExact(t *testing.T) {
 	if err := tx.CreateTable(ctx, tb); err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}
-	if err := tx.Insert(ctx, tb, rows); err != nil {
+	if err := tx.Upsert(ctx, tb, rows); err != nil {
 		t.Fatalf("Insert: %v", err)
 	}
 	if err := tx.Commit(ctx, sink.Checkpoint{Seq: 1, Tables: []sink.Table{tb}}); err != nil {

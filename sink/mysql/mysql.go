@@ -78,3 +78,19 @@ func (Dialect) Reopen(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "START TRANSACTION")
 	return err
 }
+
+// Upsert implements sqldb.Dialect: ON DUPLICATE KEY UPDATE, with the new
+// row's values (VALUES(), which MariaDB and MySQL 8 both read).
+func (d Dialect) Upsert(key, values []string) string {
+	if len(key) == 0 {
+		return "" // no key, no conflict: a plain insert
+	}
+	if len(values) == 0 {
+		values = key[:1] // a no-op assignment: the row is its key
+	}
+	set := make([]string, len(values))
+	for i, v := range values {
+		set[i] = d.Quote(v) + " = VALUES(" + d.Quote(v) + ")"
+	}
+	return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+}

@@ -210,7 +210,7 @@ func TestDDLInTransaction(t *testing.T) {
 	if err := tx.CreateTable(ctx, orders); err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}
-	if err := tx.Insert(ctx, orders, []sink.Row{orderRow(1, "new")}); err != nil {
+	if err := tx.Upsert(ctx, orders, []sink.Row{orderRow(1, "new")}); err != nil {
 		t.Fatalf("Insert: %v", err)
 	}
 	if got := queryStrings(t, r, "SELECT * FROM orders"); len(got) != 0 {
@@ -222,13 +222,13 @@ func TestDDLInTransaction(t *testing.T) {
 
 	other := sink.Table{Name: sink.TableName{Database: "shop", Table: "other"}, Columns: orders.Columns, Key: orders.Key}
 	tx = begin(t, tg)
-	if err := tx.Insert(ctx, orders, []sink.Row{orderRow(2, "before the DDL")}); err != nil {
+	if err := tx.Upsert(ctx, orders, []sink.Row{orderRow(2, "before the DDL")}); err != nil {
 		t.Fatalf("Insert: %v", err)
 	}
 	if err := tx.CreateTable(ctx, other); err != nil {
 		t.Fatalf("CreateTable: %v", err)
 	}
-	if err := tx.Insert(ctx, orders, []sink.Row{orderRow(3, "after the DDL")}); err != nil {
+	if err := tx.Upsert(ctx, orders, []sink.Row{orderRow(3, "after the DDL")}); err != nil {
 		t.Fatalf("Insert: %v", err)
 	}
 	if err := tx.Rollback(); err != nil {
@@ -308,7 +308,7 @@ func TestPromoteOverStrayTable(t *testing.T) {
 	if err := tx.CreateTable(ctx, orders); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Insert(ctx, orders, []sink.Row{orderRow(1, "rebuilt")}); err != nil {
+	if err := tx.Upsert(ctx, orders, []sink.Row{orderRow(1, "rebuilt")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx, sink.Checkpoint{Seq: 5, Tables: []sink.Table{orders}}); err != nil {
@@ -351,7 +351,7 @@ func TestKeys(t *testing.T) {
 	if err := tx.CreateTable(ctx, tb); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Insert(ctx, tb, keys); err != nil {
+	if err := tx.Upsert(ctx, tb, keys); err != nil {
 		t.Fatalf("Insert(keys equal under a case- and accent-insensitive collation): %v", err)
 	}
 	if err := tx.Delete(ctx, tb, []sink.Row{{"k": json.RawMessage(`"a"`), "l": json.RawMessage(`"é"`)}}); err != nil {

@@ -139,3 +139,6 @@ func (Dialect) Tables(ctx context.Context, db *sql.DB, prefix string) ([]string,
 	return sqldb.QueryNames(ctx, db,
 		"SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND starts_with(tablename, $1) ORDER BY tablename", prefix)
 }
+
+// Upsert implements sqldb.Dialect.
+func (d Dialect) Upsert(key, values []string) string { return sqldb.OnConflict(d, key, values) }

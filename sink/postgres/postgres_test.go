@@ -312,7 +312,7 @@ func TestValues(t *testing.T) {
 				if err := tx.CreateTable(ctx, table); err != nil {
 					return fmt.Errorf("CreateTable(%s): %w", tt.typ, err)
 				}
-				return tx.Insert(ctx, table, []sink.Row{row})
+				return tx.Upsert(ctx, table, []sink.Row{row})
 			})
 			if tt.wantErr {
 				if !errors.Is(err, sink.ErrValue) || !strings.Contains(err.Error(), tt.value) {
@@ -373,7 +373,7 @@ func TestAlterTable(t *testing.T) {
 		if err := tx.CreateTable(ctx, from); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, from, rows)
+		return tx.Upsert(ctx, from, rows)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -450,7 +450,7 @@ func TestAlterTable(t *testing.T) {
 			if err := tx.AlterTable(ctx, from, s.to, s.renamed); err != nil {
 				return err
 			}
-			return tx.Insert(ctx, s.to, []sink.Row{s.insert})
+			return tx.Upsert(ctx, s.to, []sink.Row{s.insert})
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)

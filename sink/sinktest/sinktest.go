@@ -133,7 +133,7 @@ func testWriteAndDelete(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, orders); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "new", "9.90"), row(2, "paid", "100.00"), row(3, "", "")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "new", "9.90"), row(2, "paid", "100.00"), row(3, "", "")})
 	})
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{{"1", "new", "9.90"}, {"2", "paid", "100.00"}, {"3", "NULL", "NULL"}})
 	wantCheckpoint(t, tg, sink.Live, checkpoint(3, orders))
@@ -142,7 +142,7 @@ func testWriteAndDelete(t *testing.T, h Harness) {
 		if err := tx.Delete(ctx, orders, []sink.Row{key(1), key(2), key(99)}); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(2, "shipped", "100.00")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(2, "shipped", "100.00")})
 	})
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{{"2", "shipped", "100.00"}, {"3", "NULL", "NULL"}})
 	wantCheckpoint(t, tg, sink.Live, checkpoint(5, orders))
@@ -155,7 +155,7 @@ func testRollback(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, orders); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "new", "1.00")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "new", "1.00")})
 	})
 	tx, err := tg.Begin(ctx, sink.Live)
 	if err != nil {
@@ -167,7 +167,7 @@ func testRollback(t *testing.T, h Harness) {
 	if err := tx.Delete(ctx, orders, []sink.Row{key(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Insert(ctx, orders, []sink.Row{row(2, "x", "2.00")}); err != nil {
+	if err := tx.Upsert(ctx, orders, []sink.Row{row(2, "x", "2.00")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Rollback(); err != nil {
@@ -195,7 +195,7 @@ func testCheckpointInTransaction(t *testing.T, h Harness) {
 	if cp.Seq != 1 {
 		t.Fatalf("Tx.Checkpoint().Seq = %d, want 1", cp.Seq)
 	}
-	if err := tx.Insert(ctx, orders, []sink.Row{row(7, "open", "7.00")}); err != nil {
+	if err := tx.Upsert(ctx, orders, []sink.Row{row(7, "open", "7.00")}); err != nil {
 		t.Fatal(err)
 	}
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{})
@@ -220,9 +220,9 @@ func testValueError(t *testing.T, h Harness) {
 	}
 	bad := row(1, "x", "1.00")
 	bad["id"] = json.RawMessage(`"not a number"`)
-	err = tx.Insert(ctx, orders, []sink.Row{bad})
+	err = tx.Upsert(ctx, orders, []sink.Row{bad})
 	if !errors.Is(err, sink.ErrValue) {
-		t.Fatalf("Insert(id \"not a number\") = %v, want an error wrapping sink.ErrValue", err)
+		t.Fatalf("Upsert(id \"not a number\") = %v, want an error wrapping sink.ErrValue", err)
 	}
 	_ = tx.Rollback()
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{})
@@ -240,7 +240,7 @@ func testShadowPromote(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, gone); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "live", "1.00")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "live", "1.00")})
 	})
 	shadowCP := checkpoint(9, orders)
 	shadowCP.AsOf = "2026-11-25T10:00:00Z"
@@ -248,7 +248,7 @@ func testShadowPromote(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, orders); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "rebuilt", "1.00"), row(2, "rebuilt", "2.00")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "rebuilt", "1.00"), row(2, "rebuilt", "2.00")})
 	})
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{{"1", "live", "1.00"}})
 	wantRows(t, h, tg, sink.Shadow, orders.Name, [][]string{{"1", "rebuilt", "1.00"}, {"2", "rebuilt", "2.00"}})
@@ -274,7 +274,7 @@ func testDiscard(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, orders); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "live", "1.00")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "live", "1.00")})
 	})
 	apply(t, tg, sink.Shadow, checkpoint(2, orders), func(tx sink.Tx) error { return tx.CreateTable(ctx, orders) })
 	if err := tg.Discard(ctx); err != nil {
@@ -297,7 +297,7 @@ func testAlterTable(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, orders); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "a", "1.00"), row(2, "b", "")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "a", "1.00"), row(2, "b", "")})
 	})
 	steps := []struct {
 		name    string
@@ -327,7 +327,7 @@ func testAlterTable(t *testing.T, h Harness) {
 	}
 	// The new shape takes new rows.
 	apply(t, tg, sink.Live, checkpoint(9, from), func(tx sink.Tx) error {
-		return tx.Insert(ctx, from, []sink.Row{{"id": json.RawMessage("9223372036854775807"), "state": json.RawMessage(`"big"`), "total": nil}})
+		return tx.Upsert(ctx, from, []sink.Row{{"id": json.RawMessage("9223372036854775807"), "state": json.RawMessage(`"big"`), "total": nil}})
 	})
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{{"1", "a", "1.00"}, {"2", "b", "NULL"}, {"9223372036854775807", "big", "NULL"}})
 }
@@ -341,7 +341,7 @@ func testTruncateAndDrop(t *testing.T, h Harness) {
 		if err := tx.CreateTable(ctx, orders); err != nil {
 			return err
 		}
-		return tx.Insert(ctx, orders, []sink.Row{row(1, "a", "1.00")})
+		return tx.Upsert(ctx, orders, []sink.Row{row(1, "a", "1.00")})
 	})
 	apply(t, tg, sink.Live, checkpoint(2, orders), func(tx sink.Tx) error { return tx.Truncate(ctx, orders) })
 	wantRows(t, h, tg, sink.Live, orders.Name, [][]string{})
@@ -363,7 +363,7 @@ func testRenameTable(t *testing.T, h Harness) {
 			if err := tx.CreateTable(ctx, orders); err != nil {
 				return err
 			}
-			return tx.Insert(ctx, orders, []sink.Row{row(1, "a", "1.00"), row(2, "b", "")})
+			return tx.Upsert(ctx, orders, []sink.Row{row(1, "a", "1.00"), row(2, "b", "")})
 		})
 		apply(t, tg, m, checkpoint(2, renamed), func(tx sink.Tx) error { return tx.RenameTable(ctx, orders, renamed.Name) })
 		wantRows(t, h, tg, m, renamed.Name, [][]string{{"1", "a", "1.00"}, {"2", "b", "NULL"}})
@@ -371,7 +371,7 @@ func testRenameTable(t *testing.T, h Harness) {
 			t.Errorf("%s model still has table %s after RenameTable", m, orders.Name)
 		}
 		apply(t, tg, m, checkpoint(3, renamed), func(tx sink.Tx) error {
-			return tx.Insert(ctx, renamed, []sink.Row{row(3, "c", "3.00")})
+			return tx.Upsert(ctx, renamed, []sink.Row{row(3, "c", "3.00")})
 		})
 		wantRows(t, h, tg, m, renamed.Name, [][]string{{"1", "a", "1.00"}, {"2", "b", "NULL"}, {"3", "c", "3.00"}})
 	}

@@ -147,3 +147,19 @@ func QueryNames(ctx context.Context, db *sql.DB, query string, args ...any) ([]s
 	}
 	return out, rows.Err()
 }
+
+// OnConflict is the Upsert clause of PostgreSQL and SQLite (3.24+).
+func OnConflict(d Dialect, key, values []string) string {
+	if len(key) == 0 {
+		return "" // no key, no conflict: a plain insert
+	}
+	clause := " ON CONFLICT (" + quoteAll(d, key) + ") DO "
+	if len(values) == 0 {
+		return clause + "NOTHING"
+	}
+	set := make([]string, len(values))
+	for i, v := range values {
+		set[i] = d.Quote(v) + " = EXCLUDED." + d.Quote(v)
+	}
+	return clause + "UPDATE SET " + strings.Join(set, ", ")
+}

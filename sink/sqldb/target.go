@@ -28,6 +28,10 @@ type Dialect interface {
 	Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 	// ForUpdate is appended to the checkpoint query to lock its row.
 	ForUpdate() string
+	// Upsert is the clause after INSERT … VALUES that makes a row replace
+	// the one with the same key: key are the key columns, values the
+	// others (possibly none).
+	Upsert(key, values []string) string
 	// MaxParams is the most bind parameters one statement may have.
 	MaxParams() int
 	// AlterTable returns the statements that change a table's shape.
@@ -303,15 +307,20 @@ func (x *Tx) Delete(ctx context.Context, tb sink.Table, keys []sink.Row) error {
 	return x.chunks(ctx, head, ")", cols, keys, per, len(cols) > 1)
 }
 
-// Insert implements sink.Tx.
-func (x *Tx) Insert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
+// Upsert implements sink.Tx: one INSERT per chunk of rows, whose conflict
+// clause (Dialect.Upsert) replaces the row of a key that exists.
+func (x *Tx) Upsert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
 	names := make([]string, len(tb.Columns))
+	var values []string
 	for i, c := range tb.Columns {
 		names[i] = c.Name
+		if !slices.Contains(tb.Key, c.Name) {
+			values = append(values, c.Name)
+		}
 	}
 	per := max(1, min(1000, x.t.d.MaxParams()/max(1, len(tb.Columns))))
 	head := "INSERT INTO " + x.name(tb.Name) + " (" + x.quoteAll(names) + ") VALUES "
-	return x.chunks(ctx, head, "", tb.Columns, rows, per, true)
+	return x.chunks(ctx, head, x.t.d.Upsert(tb.Key, values), tb.Columns, rows, per, true)
 }
 
 // chunks runs head + one tuple per row + tail, per rows at a time.

@@ -181,3 +181,5 @@ func (d Dialect) Swap(ctx context.Context, db *sql.DB, renames [][2]string, drop
 func (Dialect) Tables(ctx context.Context, db *sql.DB, prefix string) ([]string, error) {
 	return sqldb.QueryNames(ctx, db, "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, length(?)) = ?", prefix, prefix)
 }
+
+func (d Dialect) Upsert(key, values []string) string { return sqldb.OnConflict(d, key, values) }
