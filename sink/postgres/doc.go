@@ -32,6 +32,11 @@
 //     document with the character U+0000 is refused, as jsonb cannot hold it.
 //   - UUID as uuid, INET4 and INET6 as inet.
 //
+// A write of 100 rows or more goes by COPY into a temporary table and from
+// there into the read model's table with one INSERT … SELECT … ON CONFLICT
+// (sqldb.Bulk): the columns' input functions read the same text, without a
+// statement of thousands of parameters to parse and plan.
+//
 // Table changes are made in place (ALTER TABLE, never a copy of the table)
 // in the transaction that applies them, and a rebuilt model is swapped in
 // by renames in one transaction: PostgreSQL's DDL is transactional.

@@ -469,3 +469,90 @@ func TestAlterTable(t *testing.T) {
 		from = s.to
 	}
 }
+
+// TestBulkUpsert: a write of many rows goes by COPY (sqldb.Bulk) and must
+// hold exactly what row-by-row INSERTs hold, awkward text, bytes, SET
+// labels and NULLs included, and replace the rows of keys that exist.
+func TestBulkUpsert(t *testing.T) {
+	ctx := context.Background()
+	dsn := schemaDSN(t, "bulk")
+	tg := open(t, dsn, "bulk")
+	db := reader(t, dsn)
+	cols := []sink.Column{
+		{Name: "id", Type: "int(11)"},
+		{Name: "t", Type: "text", Nullable: true, Charset: "utf8mb4"},
+		{Name: "b", Type: "blob", Nullable: true},
+		{Name: "s", Type: "set('a','b,c','d\"e','f\\\\g')", Nullable: true},
+		{Name: "j", Type: "json", Nullable: true},
+		{Name: "d", Type: "decimal(10,2)", Nullable: true},
+		{Name: "ts", Type: "timestamp(6)", Nullable: true},
+	}
+	bulk := sink.Table{Name: sink.TableName{Database: "db", Table: "bulk"}, Columns: cols, Key: []string{"id"}}
+	rows := sink.Table{Name: sink.TableName{Database: "db", Table: "rows"}, Columns: cols, Key: []string{"id"}}
+	samples := []string{"plain", "tab\there", "new\nline", `back\slash`, `quote"s'`, `\N`, "", "é😀", "{\"a\":1}", `\x41`}
+	gen := func(from, n int, suffix string) []sink.Row {
+		var out []sink.Row
+		for i := from; i < from+n; i++ {
+			r := sink.Row{"id": json.RawMessage(fmt.Sprint(i)), "t": nil, "b": nil, "s": nil, "j": nil, "d": nil, "ts": nil}
+			if i%7 != 0 {
+				r["t"], _ = json.Marshal(samples[i%len(samples)] + suffix)
+				r["b"], _ = json.Marshal([]byte{0, byte(i), '\\', '\t', '\n', 0xff})
+				r["s"] = json.RawMessage([]string{`[]`, `["a"]`, `["b,c","d\"e"]`, `["f\\g"]`}[i%4])
+				r["j"] = json.RawMessage([]string{`{"k":"v\\n"}`, `null`, `[1,"\\\\",{}]`}[i%3])
+				r["d"], _ = json.Marshal(fmt.Sprintf("%d.%02d", i, i%100))
+				r["ts"], _ = json.Marshal(fmt.Sprintf("2026-11-25T10:00:%02d.%06dZ", i%60, i))
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	apply := func(seq uint64, fn func(tx sink.Tx) error) {
+		t.Helper()
+		if err := write(ctx, tg, sink.Live, sink.Checkpoint{Seq: seq, Tables: []sink.Table{bulk, rows}}, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(1, func(tx sink.Tx) error {
+		if err := tx.CreateTable(ctx, bulk); err != nil {
+			return err
+		}
+		return tx.CreateTable(ctx, rows)
+	})
+	// 150 rows in one call (COPY), the same in calls of 50 (INSERT).
+	apply(2, func(tx sink.Tx) error { return tx.Upsert(ctx, bulk, gen(0, 150, "")) })
+	apply(3, func(tx sink.Tx) error {
+		for i := 0; i < 150; i += 50 {
+			if err := tx.Upsert(ctx, rows, gen(i, 50, "")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Then 120 rows of which 60 replace existing keys, both ways.
+	apply(4, func(tx sink.Tx) error { return tx.Upsert(ctx, bulk, gen(90, 120, "+")) })
+	apply(5, func(tx sink.Tx) error {
+		for i := 90; i < 210; i += 40 {
+			if err := tx.Upsert(ctx, rows, gen(i, 40, "+")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	names := []string{"id", "t", "b", "s", "j", "d", "ts"}
+	got, want := texts(t, db, "bulk", names...), texts(t, db, "rows", names...)
+	if len(want) != 210 {
+		t.Fatalf("row-by-row table holds %d rows, want 210", len(want))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("bulk-written rows differ from row-by-row ones (-insert +copy):\n%s", diff)
+	}
+	text := map[string]string{}
+	for _, r := range got {
+		text[r[0]] = r[1]
+	}
+	for id, want := range map[string]string{"1": "tab\there", "3": `back\slash`, "95": `\N+`, "105": "NULL"} {
+		if text[id] != want {
+			t.Errorf("row %s: t = %q, want %q", id, text[id], want)
+		}
+	}
+}

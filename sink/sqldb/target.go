@@ -54,6 +54,17 @@ type Reopener interface {
 	Reopen(ctx context.Context, tx *sql.Tx) error
 }
 
+// Bulk is a Dialect with a faster way than multi-row INSERT statements to
+// write many rows (PostgreSQL's COPY). BulkUpsert writes rows, each a
+// value per column of tb as Dialect.Value gave it (nil for NULL), into
+// table with Upsert's meaning, inside the transaction open on conn.
+type Bulk interface {
+	BulkUpsert(ctx context.Context, conn *sql.Conn, table string, tb sink.Table, rows [][]any) error
+}
+
+// minBulk is the fewest rows worth a Bulk write.
+const minBulk = 100
+
 // Target is a SQL database holding one sink's read model.
 type Target struct {
 	db   *sql.DB
@@ -141,6 +152,20 @@ func (t *Target) Begin(ctx context.Context, m sink.Model) (sink.Tx, error) {
 		" (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, doc "+doc+" NOT NULL)"); err != nil {
 		return nil, fmt.Errorf("create checkpoint table: %w", err)
 	}
+	if _, ok := t.d.(Bulk); ok {
+		// A connection of its own, which the bulk path reaches through
+		// sql.Conn.Raw inside the transaction.
+		conn, err := t.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return &Tx{t: t, tx: tx, m: m, conn: conn}, nil
+	}
 	tx, err := t.d.Begin(ctx, t.db)
 	if err != nil {
 		return nil, err
@@ -201,6 +226,8 @@ type Tx struct {
 	stored bool
 	// held is the checkpoint as Checkpoint read it, if it did.
 	held *sink.Checkpoint
+	// conn is the transaction's connection, for a Bulk dialect.
+	conn *sql.Conn
 }
 
 func (x *Tx) name(n sink.TableName) string { return x.t.d.Quote(x.t.TableName(x.m, n)) }
@@ -318,6 +345,20 @@ func (x *Tx) Upsert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
 			values = append(values, c.Name)
 		}
 	}
+	if b, ok := x.t.d.(Bulk); ok && x.conn != nil && len(rows) >= minBulk {
+		vals := make([][]any, len(rows))
+		for i, r := range rows {
+			vals[i] = make([]any, len(tb.Columns))
+			for j, c := range tb.Columns {
+				v, err := x.value(c, r[c.Name])
+				if err != nil {
+					return err
+				}
+				vals[i][j] = v
+			}
+		}
+		return b.BulkUpsert(ctx, x.conn, x.t.TableName(x.m, tb.Name), tb, vals)
+	}
 	per := max(1, min(1000, x.t.d.MaxParams()/max(1, len(tb.Columns))))
 	head := "INSERT INTO " + x.name(tb.Name) + " (" + x.quoteAll(names) + ") VALUES "
 	return x.chunks(ctx, head, x.t.d.Upsert(tb.Key, values), tb.Columns, rows, per, true)
@@ -388,11 +429,21 @@ func (x *Tx) Commit(ctx context.Context, cp sink.Checkpoint) error {
 	if _, err := x.tx.ExecContext(ctx, q, cp.Seq, string(doc)); err != nil {
 		return err
 	}
+	defer x.release()
 	return x.tx.Commit()
+}
+
+// release gives a Bulk transaction's connection back to the pool.
+func (x *Tx) release() {
+	if x.conn != nil {
+		x.conn.Close()
+		x.conn = nil
+	}
 }
 
 // Rollback implements sink.Tx.
 func (x *Tx) Rollback() error {
+	defer x.release()
 	err := x.tx.Rollback()
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil
