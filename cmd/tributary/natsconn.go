@@ -37,6 +37,16 @@ func natsURLFor(c *Config) (string, error) {
 	return defaultNATSURL, nil
 }
 
+// dialNATS connects to the server a reading command is configured for
+// (natsURLFor).
+func dialNATS(c *Config, log *slog.Logger) (*nats.Conn, error) {
+	url, err := natsURLFor(c)
+	if err != nil {
+		return nil, err
+	}
+	return connectNATS(url, log)
+}
+
 // ErrNATSUnreachable means no NATS server answered.
 var errNATSUnreachable = errors.New("NATS server unreachable")
 

@@ -40,11 +40,7 @@ leaves it alone until it is rebuilt without --as-of.`,
 			}
 			log := newLogger(&c)
 			tuneGC(false)
-			url, err := natsURLFor(&c)
-			if err != nil {
-				return err
-			}
-			nc, err := connectNATS(url, log)
+			nc, err := dialNATS(&c, log)
 			if err != nil {
 				return err
 			}

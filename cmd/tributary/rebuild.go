@@ -57,11 +57,7 @@ logs a progress line every 5 seconds.`,
 			s := sinks[0]
 			log := newLogger(&c)
 			tuneGC(false)
-			url, err := natsURLFor(&c)
-			if err != nil {
-				return err
-			}
-			nc, err := connectNATS(url, log)
+			nc, err := dialNATS(&c, log)
 			if err != nil {
 				return err
 			}

@@ -130,11 +130,7 @@ func collectStatus(ctx context.Context, c *Config) (*Status, error) {
 		return nil, usageError("stream: required without --source, e.g. --stream TRIBUTARY_SHOP")
 	}
 	log := newLogger(c)
-	url, err := natsURLFor(c)
-	if err != nil {
-		return nil, err
-	}
-	nc, err := connectNATS(url, log)
+	nc, err := dialNATS(c, log)
 	if err != nil {
 		return nil, err
 	}

@@ -49,11 +49,7 @@ fetched and put back, data.external removed.`,
 				return err
 			}
 			log := newLogger(&c)
-			url, err := natsURLFor(&c)
-			if err != nil {
-				return err
-			}
-			nc, err := connectNATS(url, log)
+			nc, err := dialNATS(&c, log)
 			if err != nil {
 				return err
 			}
