@@ -327,6 +327,49 @@ func (t *tableSchema) equal(o *tableSchema) bool {
 	return t.charset == o.charset && slices.Equal(t.columns, o.columns) && slices.Equal(t.primaryKey, o.primaryKey)
 }
 
+// lossyOf reports whether t, as the source describes it, differs from
+// followed only where t shows '?' for a character outside the Basic
+// Multilingual Plane. MariaDB keeps column types in utf8mb3, which has no
+// such characters, so information_schema (and SHOW CREATE TABLE) shows an
+// ENUM or SET label such as '😀' as '?'; the history, which read the
+// statement, has it as it is.
+func (t *tableSchema) lossyOf(followed *tableSchema) bool {
+	if t == nil || followed == nil || t.gone || followed.gone || len(t.columns) != len(followed.columns) ||
+		t.charset != followed.charset || !slices.Equal(t.primaryKey, followed.primaryKey) {
+		return false
+	}
+	lossy := false
+	for i, c := range t.columns {
+		f := followed.columns[i]
+		if c.Name != f.Name || c.Nullable != f.Nullable || c.Charset != f.Charset {
+			return false
+		}
+		if c.Type == f.Type {
+			continue
+		}
+		if !questionMarksFor(c.Type, f.Type) {
+			return false
+		}
+		lossy = true
+	}
+	return lossy
+}
+
+// questionMarksFor reports whether shown is full with each character
+// outside the Basic Multilingual Plane replaced by '?'.
+func questionMarksFor(shown, full string) bool {
+	s, f := []rune(shown), []rune(full)
+	if len(s) != len(f) {
+		return false
+	}
+	for i := range s {
+		if s[i] != f[i] && !(s[i] == '?' && f[i] > 0xFFFF) {
+			return false
+		}
+	}
+	return true
+}
+
 // String is the definition as a schema_changed event writes it.
 func (t *tableSchema) String() string {
 	b, _ := json.Marshal(t.doc())

@@ -75,3 +75,30 @@ func TestSchemaHistoryUnknownAndReload(t *testing.T) {
 		t.Errorf("a history without a baseline is complete")
 	}
 }
+
+// TestLossyOf: MariaDB shows '?' for a label character outside the BMP;
+// such a definition from the source gives way to the history's.
+func TestLossyOf(t *testing.T) {
+	def := func(typ string) *tableSchema {
+		return &tableSchema{charset: "utf8mb4", primaryKey: []string{"id"},
+			columns: []ColumnInfo{{Name: "id", Type: "int(11)"}, {Name: "en", Type: typ, Nullable: true, Charset: "utf8mb4"}}}
+	}
+	tests := []struct {
+		name           string
+		source, follow *tableSchema
+		want           bool
+	}{
+		{"emoji shown as ?", def("enum('a','?','é')"), def("enum('a','😀','é')"), true},
+		{"two emoji in one label", def("set('??')"), def("set('😀🎉')"), true},
+		{"equal", def("enum('a')"), def("enum('a')"), false},
+		{"a real ? in the history", def("enum('?')"), def("enum('?')"), false},
+		{"BMP character shown as ?", def("enum('?')"), def("enum('é')"), false},
+		{"other difference", def("enum('a','?')"), def("enum('b','😀')"), false},
+		{"no history", def("enum('?')"), nil, false},
+	}
+	for _, tc := range tests {
+		if got := tc.source.lossyOf(tc.follow); got != tc.want {
+			t.Errorf("%s: lossyOf = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -467,7 +467,11 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 		}
 		for _, ref := range refs {
 			if def, ok := live[ref]; ok {
-				if followed := r.hist.lookup(ref); followed != nil && !followed.equal(def) {
+				followed := r.hist.lookup(ref)
+				if def.lossyOf(followed) {
+					continue // the source cannot show these labels; the history has them
+				}
+				if followed != nil && !followed.equal(def) {
 					r.log.Warn("the schema history followed a DDL statement differently from the source; using the source's definition",
 						"table", ref.db+"."+ref.name, "statement", q, "followed", followed.String(), "source", def.String(), "was", before[ref].String())
 				}
