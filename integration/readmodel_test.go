@@ -68,14 +68,26 @@ func sqliteContent(t testing.TB, db interface {
 	Query(string, ...any) (*sql.Rows, error)
 }) map[string][][]string {
 	t.Helper()
+	out, err := readSQLite(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readSQLite is sqliteContent for a goroutine other than the test's, which
+// must not call t.Fatal.
+func readSQLite(db interface {
+	Query(string, ...any) (*sql.Rows, error)
+}) (map[string][][]string, error) {
 	out := map[string][][]string{}
 	for name, q := range readModelQueries {
 		rows, err := db.Query(q[1])
 		if err != nil {
 			if strings.Contains(err.Error(), "no such table") {
-				return nil
+				return nil, nil
 			}
-			t.Fatalf("%s: %v", q[1], err)
+			return nil, fmt.Errorf("%s: %w", q[1], err)
 		}
 		got := [][]string{}
 		for rows.Next() {
@@ -86,7 +98,8 @@ func sqliteContent(t testing.TB, db interface {
 			}
 			cols, _ := rows.Columns()
 			if err := rows.Scan(ptrs[:len(cols)]...); err != nil {
-				t.Fatal(err)
+				rows.Close()
+				return nil, err
 			}
 			var row []string
 			for _, v := range vals[:len(cols)] {
@@ -108,7 +121,7 @@ func sqliteContent(t testing.TB, db interface {
 		rows.Close()
 		out[name] = got
 	}
-	return out
+	return out, nil
 }
 
 // shopWorkload writes transactions of every kind: multi-row, updates that
@@ -335,7 +348,11 @@ func TestReadModelSQLite(t *testing.T) {
 			if err := tx.QueryRow("SELECT rootpage FROM sqlite_master WHERE name = 'orders'").Scan(&root); err != nil {
 				return err.Error()
 			}
-			if got := sqliteContent(t, tx); !cmp.Equal(want, got) {
+			got, err := readSQLite(tx)
+			if err != nil {
+				return err.Error()
+			}
+			if !cmp.Equal(want, got) {
 				return fmt.Sprintf("a read during the rebuild differs (-want +got):\n%s", cmp.Diff(want, got))
 			}
 			roots[root]++
