@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -52,6 +53,15 @@ func (s *Store) DropBaseline(ctx context.Context) error {
 // Baseline returns the stream's baseline, or nil if it has none.
 func (s *Store) Baseline(ctx context.Context) ([]byte, error) {
 	return baseline(ctx, s.js, s.cfg.Stream)
+}
+
+// ReadBaseline is Baseline for a reader of the stream, which has no Store.
+func ReadBaseline(ctx context.Context, nc *nats.Conn, stream string) ([]byte, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	return baseline(ctx, js, stream)
 }
 
 func baseline(ctx context.Context, js jetstream.JetStream, stream string) ([]byte, error) {

@@ -75,9 +75,21 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 	if info.NumPending == 0 && !opts.Follow {
 		return nil
 	}
+	return deliver(ctx, cons, "read stream "+stream, func(ev StoredEvent) (bool, error) {
+		if err := fn(ev); err != nil {
+			return true, err
+		}
+		return ev.Pending == 0 && !opts.Follow, nil
+	})
+}
+
+// deliver passes cons's messages to fn, asking for replayBatch at a time,
+// until ctx is done or fn says it is done or returns an error (which
+// deliver returns). what says what is being read, for its errors.
+func deliver(ctx context.Context, cons jetstream.Consumer, what string, fn func(StoredEvent) (done bool, err error)) error {
 	it, err := cons.Messages(jetstream.PullMaxMessages(replayBatch))
 	if err != nil {
-		return fmt.Errorf("read stream %s: %w", stream, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
@@ -88,17 +100,14 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return ctx.Err()
 			}
-			return fmt.Errorf("read stream %s: %w", stream, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		md, err := msg.Metadata()
 		if err != nil {
-			return fmt.Errorf("read stream %s: %w", stream, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		if err := fn(storedEvent(msg, md)); err != nil {
+		if done, err := fn(storedEvent(msg, md)); done || err != nil {
 			return err
-		}
-		if md.NumPending == 0 && !opts.Follow {
-			return nil
 		}
 	}
 }
@@ -173,12 +182,9 @@ func streamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, jetstr
 	if err != nil {
 		return Info{}, nil, fmt.Errorf("open JetStream: %w", err)
 	}
-	st, err := js.Stream(ctx, stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return Info{}, nil, fmt.Errorf("stream %s: %w", stream, ErrNoStream)
-	}
+	st, err := lookupStream(ctx, js, stream)
 	if err != nil {
-		return Info{}, nil, fmt.Errorf("look up stream %s: %w", stream, err)
+		return Info{}, nil, err
 	}
 	si := st.CachedInfo()
 	md := map[string]string{}
@@ -189,6 +195,19 @@ func streamInfo(ctx context.Context, nc *nats.Conn, stream string) (Info, jetstr
 	}
 	return Info{Stream: stream, Metadata: md, Messages: si.State.Msgs, Bytes: si.State.Bytes, FirstSeq: si.State.FirstSeq,
 		LastSeq: si.State.LastSeq, LastTime: si.State.LastTime}, st, nil
+}
+
+// lookupStream returns the stream, or an error wrapping ErrNoStream if
+// there is none.
+func lookupStream(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("stream %s: %w", stream, ErrNoStream)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up stream %s: %w", stream, err)
+	}
+	return st, nil
 }
 
 // replayBatch is how many messages a reader asks for at a time: enough to

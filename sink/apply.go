@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // applier applies changes, in stream order, to one model of a target: one
@@ -39,14 +38,24 @@ type pendingRows struct {
 	table *Table
 	keys  map[string]int // key → index in final
 	final []finalRow
+	buf   []byte // the key being looked up, reused
 }
 
 type finalRow struct {
-	key Row
-	row Row // nil: deleted
+	image Row // the image the key was first seen in
+	row   Row // nil: deleted
 	// absent says the key cannot hold a row in the target before the run,
 	// so its deletion needs no statement.
 	absent bool
+}
+
+// key is the row's key, for a delete: only the target table's key columns.
+func (f *finalRow) key(t *Table) Row {
+	k := make(Row, len(t.Key))
+	for _, c := range t.Key {
+		k[c] = f.image[c]
+	}
+	return k
 }
 
 var errStop = errors.New("stop reading")
@@ -158,15 +167,16 @@ func (a *applier) abort() {
 }
 
 func (a *applier) row(ch Change) error {
-	t, ok := a.next.Table(ch.Table)
-	if !ok {
-		return stop("event %d: a row of %s, whose definition the read model does not know (the stream has no baseline or DDL event for it: start the stream with tributary start from the binlog head, or leave the table out of the sink)", ch.Seq, ch.Table)
-	}
-	if len(t.Key) == 0 {
-		return stop("event %d: table %s has no key, and a read model keeps one row per key: give the table a primary key, or name its key columns with --keys", ch.Seq, ch.Table)
-	}
 	p := a.pending[ch.Table]
 	if p == nil {
+		// The table's first row in the run: the only time it is looked up.
+		t, ok := a.next.Table(ch.Table)
+		if !ok {
+			return stop("event %d: a row of %s, whose definition the read model does not know (the stream has no baseline or DDL event for it: start the stream with tributary start from the binlog head, or leave the table out of the sink)", ch.Seq, ch.Table)
+		}
+		if len(t.Key) == 0 {
+			return stop("event %d: table %s has no key, and a read model keeps one row per key: give the table a primary key, or name its key columns with --keys", ch.Seq, ch.Table)
+		}
 		p = &pendingRows{table: t, keys: map[string]int{}}
 		a.pending[ch.Table] = p
 		a.order = append(a.order, ch.Table)
@@ -196,23 +206,25 @@ func (a *applier) row(ch Change) error {
 
 // set records that the row whose key is in image now is row (nil: gone).
 // absent says the key cannot be in the target before this change.
+//
+// It runs for every row change, so it allocates only for a key it has not
+// seen in the run.
 func (p *pendingRows) set(ch Change, image, row Row, absent bool) error {
-	key := make(Row, len(p.table.Key))
-	var b strings.Builder
+	p.buf = p.buf[:0]
 	for _, k := range p.table.Key {
 		v, ok := image[k]
 		if !ok {
 			return stop("event %d: the image of %s has no key column %s", ch.Seq, ch.Table, k)
 		}
-		key[k] = v
-		b.Write(v)
-		b.WriteByte(0)
+		// A NUL cannot occur in a JSON value, and SQL NULL (nil) is
+		// written as nothing: distinct from the text null.
+		p.buf = append(append(p.buf, v...), 0)
 	}
-	i, ok := p.keys[b.String()]
+	i, ok := p.keys[string(p.buf)]
 	if !ok {
-		p.keys[b.String()] = len(p.final)
-		p.final = append(p.final, finalRow{key: key, absent: absent})
-		i = len(p.final) - 1
+		i = len(p.final)
+		p.keys[string(p.buf)] = i
+		p.final = append(p.final, finalRow{image: image, absent: absent})
 	}
 	p.final[i].row = row
 	return nil
@@ -228,7 +240,7 @@ func (a *applier) flush(ctx context.Context) error {
 			case f.row != nil:
 				rows = append(rows, f.row)
 			case !f.absent:
-				keys = append(keys, f.key)
+				keys = append(keys, f.key(p.table))
 			}
 		}
 		if len(keys) > 0 {
@@ -359,11 +371,16 @@ func (a *applier) dropRenamed(ctx context.Context) error {
 
 // shape is the read-model table for a definition.
 func (a *applier) shape(name TableName, sc *SchemaChange) Table {
-	key := a.keys[name]
-	if key == nil {
-		key = sc.PrimaryKey
+	return Table{Name: name, Columns: sc.Columns, Charset: sc.Charset, Key: a.key(name, sc.PrimaryKey)}
+}
+
+// key is a table's key in the read model: the columns configured for it,
+// or else its primary key.
+func (a *applier) key(name TableName, primary []string) []string {
+	if k := a.keys[name]; k != nil {
+		return slices.Clone(k)
 	}
-	return Table{Name: name, Columns: sc.Columns, Charset: sc.Charset, Key: slices.Clone(key)}
+	return slices.Clone(primary)
 }
 
 // checkName refuses a second table of the same name from another database:
@@ -387,9 +404,7 @@ func (a *applier) baseline(ctx context.Context, tables []Table) error {
 		if !a.tables(t.Name) {
 			continue
 		}
-		if k := a.keys[t.Name]; k != nil {
-			t.Key = slices.Clone(k)
-		}
+		t.Key = a.key(t.Name, t.Key)
 		if err := a.checkName(t.Name); err != nil {
 			a.abort()
 			return &permanentError{err}

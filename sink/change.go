@@ -24,9 +24,10 @@ type Change struct {
 	Seq   uint64
 	Table TableName
 	Op    Op
-	// Key, Before and After are the row's key and images (nil where the
-	// event has none).
-	Key, Before, After Row
+	// Before and After are the row's images (nil where the event has
+	// none). The row's key is read from them, with the key columns of the
+	// read model's table: data.key is not decoded.
+	Before, After Row
 	// Schema is a DDL event's statement and the table's definition after
 	// it; nil for a row change.
 	Schema *SchemaChange
@@ -62,7 +63,6 @@ type envelope struct {
 	Data    struct {
 		// A row change.
 		Op       string                     `json:"op"`
-		Key      map[string]json.RawMessage `json:"key"`
 		Before   map[string]json.RawMessage `json:"before"`
 		After    map[string]json.RawMessage `json:"after"`
 		JSONNull struct {
@@ -87,19 +87,20 @@ func Decode(seq uint64, body []byte) (Change, error) {
 		return Change{}, fmt.Errorf("event %d: not a tributary event: %w", seq, err)
 	}
 	ch := Change{Seq: seq, Time: env.Time, TxID: env.TxID, GTID: env.GTID, Index: env.Index, Last: env.Last}
-	tokens := strings.Split(env.Subject, ".")
-	if len(tokens) != 3 {
+	db, rest, ok1 := strings.Cut(env.Subject, ".")
+	table, key, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(key, ".") {
 		return Change{}, fmt.Errorf("event %d: subject %q: want db.table.key", seq, env.Subject)
 	}
 	var err error
-	if ch.Table.Database, err = unescapeToken(tokens[0]); err == nil {
-		ch.Table.Table, err = unescapeToken(tokens[1])
+	if ch.Table.Database, err = unescapeToken(db); err == nil {
+		ch.Table.Table, err = unescapeToken(table)
 	}
 	if err != nil {
 		return Change{}, fmt.Errorf("event %d: subject %q: %w", seq, env.Subject, err)
 	}
 	d := &env.Data
-	if tokens[2] == "~schema" {
+	if key == "~schema" {
 		sc := &SchemaChange{Statement: d.Statement, Known: d.Columns != nil, Gone: d.Columns != nil && len(d.Columns) == 0,
 			PrimaryKey: d.PrimaryKey, Columns: d.Columns}
 		if d.Charset != nil {
@@ -128,7 +129,6 @@ func Decode(seq uint64, body []byte) (Change, error) {
 	default:
 		return Change{}, fmt.Errorf("event %d: unknown op %q", seq, d.Op)
 	}
-	ch.Key = nullsOf(d.Key, nil)
 	ch.Before = nullsOf(d.Before, d.JSONNull.Before)
 	ch.After = nullsOf(d.After, d.JSONNull.After)
 	return ch, nil

@@ -227,3 +227,34 @@ func TestIsCreateOrReplace(t *testing.T) {
 		})
 	}
 }
+
+func TestIsRename(t *testing.T) {
+	tests := []struct {
+		name string
+		stmt string
+		want bool
+	}{
+		{"RENAME TABLE", "RENAME TABLE shop.orders TO shop.orders2", true},
+		{"RENAME TABLES", "rename tables a to b, c to d", true},
+		{"ALTER TABLE RENAME TO", "ALTER TABLE orders RENAME TO orders2", true},
+		{"ALTER TABLE RENAME AS", "ALTER TABLE orders RENAME AS orders2", true},
+		{"ALTER TABLE RENAME with a column change", "ALTER TABLE orders ADD COLUMN note TEXT, RENAME TO orders2", true},
+		{"after a comment", "/* x */ RENAME TABLE a TO b", true},
+		{"RENAME COLUMN", "ALTER TABLE orders RENAME COLUMN v TO memo", false},
+		{"RENAME INDEX", "ALTER TABLE orders RENAME INDEX i TO j", false},
+		{"RENAME KEY", "ALTER TABLE orders RENAME KEY i TO j", false},
+		{"RENAME CONSTRAINT", "ALTER TABLE orders RENAME CONSTRAINT c TO d", false},
+		{"RENAME at the end", "ALTER TABLE orders RENAME", false},
+		{"RENAME in a string", "ALTER TABLE orders COMMENT 'RENAME TO x'", false},
+		{"backquoted rename", "ALTER TABLE `RENAME` ADD COLUMN x INT", false},
+		{"CREATE", "CREATE TABLE rename_log (id INT)", false},
+		{"empty", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isRename(tc.stmt); got != tc.want {
+				t.Errorf("isRename(%q) = %v, want %v", tc.stmt, got, tc.want)
+			}
+		})
+	}
+}

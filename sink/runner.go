@@ -68,21 +68,29 @@ func (r *Runner) includes(n TableName) bool {
 // DDL statement it cannot apply) is returned.
 func (r *Runner) Project(ctx context.Context) error {
 	backoff := time.Second
-	var pinned string
+	var pinned string // the point last logged as the one the model stays at
 	for {
-		err := r.project(ctx, &pinned)
+		err := r.project(ctx)
+		var pe *pinnedError
+		if !errors.As(err, &pe) {
+			pinned = ""
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.Is(err, ErrMoved):
-			r.log.Info("read model replaced; continuing from its checkpoint", "detail", err.Error())
-			backoff = time.Second
-			continue
-		case errors.Is(err, errPinned):
+		case pe != nil:
+			if pe.asOf != pinned {
+				r.log.Info("read model was rebuilt as of a past point and stays there; rebuild it without --as-of to follow the stream again", "as_of", pe.asOf, "seq", pe.seq)
+				pinned = pe.asOf
+			}
 			backoff = time.Second
 			if !sleep(ctx, 2*time.Second) {
 				return nil
 			}
+			continue
+		case errors.Is(err, ErrMoved):
+			r.log.Info("read model replaced; continuing from its checkpoint", "detail", err.Error())
+			backoff = time.Second
 			continue
 		case permanent(err):
 			return err
@@ -95,21 +103,25 @@ func (r *Runner) Project(ctx context.Context) error {
 	}
 }
 
-var errPinned = errors.New("read model pinned as of a past point")
+// pinnedError says the live model was rebuilt as of a past point, where
+// the projection leaves it.
+type pinnedError struct {
+	asOf string
+	seq  uint64
+}
 
-func (r *Runner) project(ctx context.Context, pinned *string) error {
+func (e *pinnedError) Error() string {
+	return fmt.Sprintf("read model pinned as of %s (sequence %d)", e.asOf, e.seq)
+}
+
+func (r *Runner) project(ctx context.Context) error {
 	cp, err := r.target.Checkpoint(ctx, Live)
 	if err != nil {
 		return fmt.Errorf("read the checkpoint: %w", err)
 	}
 	if cp.AsOf != "" {
-		if *pinned != cp.AsOf {
-			r.log.Info("read model was rebuilt as of a past point and stays there; rebuild it without --as-of to follow the stream again", "as_of", cp.AsOf, "seq", cp.Seq)
-			*pinned = cp.AsOf
-		}
-		return errPinned
+		return &pinnedError{cp.AsOf, cp.Seq}
 	}
-	*pinned = ""
 	a := newApplier(r.target, Live, cp, r.includes, r.opts.Keys, r.opts.Batch)
 	defer a.abort()
 	if cp.Seq == 0 && len(cp.Tables) == 0 {

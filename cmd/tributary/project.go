@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/tributary-cdc/tributary/sink"
 )
 
 func newProjectCommand() *cobra.Command {
@@ -46,6 +43,10 @@ leaves it alone until it is rebuilt without --as-of.`,
 			}
 			defer nc.Close()
 			ctx := cmd.Context()
+			keys, err := streamKeys(ctx, &c, nc)
+			if err != nil {
+				return err
+			}
 			g, gctx := errgroup.WithContext(ctx)
 			for _, s := range sinks {
 				tg, err := openTarget(ctx, &c, s, nc)
@@ -53,10 +54,7 @@ leaves it alone until it is rebuilt without --as-of.`,
 					return err
 				}
 				defer tg.Close()
-				r, err := runnerFor(ctx, &c, s, nc, tg)
-				if err != nil {
-					return err
-				}
+				r := newRunner(&c, s, nc, tg, keys, log)
 				g.Go(func() error {
 					if err := r.Project(gctx); err != nil {
 						return fmt.Errorf("sink %s: %w", s.Name, err)
@@ -88,52 +86,4 @@ func loadSinkCommand(cmd *cobra.Command, c *Config, configPath string, names []s
 		return nil, usageError("stream: required, e.g. --stream TRIBUTARY_SHOP or stream: in the config file (start logs the name it uses)")
 	}
 	return c.selectSinks(names)
-}
-
-// progressPrinter shows a rebuild's progress: a bar redrawn in place on a
-// terminal, a log line every few seconds otherwise.
-type progressPrinter struct {
-	terminal bool
-	name     string
-	last     time.Time
-	log      func(msg string, args ...any)
-}
-
-func (p *progressPrinter) show(pr sink.Progress) {
-	rate := 0.0
-	if s := pr.Elapsed.Seconds(); s > 0 {
-		rate = float64(pr.Applied) / s
-	}
-	var eta time.Duration
-	if pr.Last > pr.Seq && rate > 0 {
-		eta = time.Duration(float64(pr.Last-pr.Seq) / rate * float64(time.Second)).Round(time.Second)
-	}
-	frac := 1.0
-	if pr.Last > 0 {
-		frac = min(1, float64(pr.Seq)/float64(pr.Last))
-	}
-	if !p.terminal {
-		if time.Since(p.last) < 5*time.Second && pr.Seq < pr.Last {
-			return
-		}
-		p.last = time.Now()
-		p.log("rebuilding", "sink", p.name, "seq", pr.Seq, "of", pr.Last, "events_per_second", int(rate), "eta", eta.String())
-		return
-	}
-	const width = 30
-	done := int(frac * width)
-	bar := make([]byte, width)
-	for i := range bar {
-		bar[i] = '.'
-		if i < done {
-			bar[i] = '#'
-		}
-	}
-	fmt.Fprintf(stderr, "\r%s [%s] %3.0f%%  %d/%d events  %.0f events/s  ETA %s   ", p.name, bar, frac*100, pr.Seq, pr.Last, rate, eta)
-}
-
-func (p *progressPrinter) done() {
-	if p.terminal {
-		fmt.Fprintln(stderr)
-	}
 }

@@ -63,15 +63,16 @@ logs a progress line every 5 seconds.`,
 			}
 			defer nc.Close()
 			ctx := cmd.Context()
+			keys, err := streamKeys(ctx, &c, nc)
+			if err != nil {
+				return err
+			}
 			tg, err := openTarget(ctx, &c, s, nc)
 			if err != nil {
 				return err
 			}
 			defer tg.Close()
-			r, err := runnerFor(ctx, &c, s, nc, tg)
-			if err != nil {
-				return err
-			}
+			r := newRunner(&c, s, nc, tg, keys, log)
 			fi, _ := stderr.Stat()
 			p := &progressPrinter{terminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0, name: s.Name, log: log.Info}
 			started := time.Now()
@@ -114,4 +115,52 @@ func parseUntil(asOf string, seq uint64, gtid string) (sink.Until, error) {
 		u.Time = t
 	}
 	return u, nil
+}
+
+// progressPrinter shows a rebuild's progress: a bar redrawn in place on a
+// terminal, a log line every few seconds otherwise.
+type progressPrinter struct {
+	terminal bool
+	name     string
+	last     time.Time
+	log      func(msg string, args ...any)
+}
+
+func (p *progressPrinter) show(pr sink.Progress) {
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Applied) / s
+	}
+	var eta time.Duration
+	if pr.Last > pr.Seq && rate > 0 {
+		eta = time.Duration(float64(pr.Last-pr.Seq) / rate * float64(time.Second)).Round(time.Second)
+	}
+	frac := 1.0
+	if pr.Last > 0 {
+		frac = min(1, float64(pr.Seq)/float64(pr.Last))
+	}
+	if !p.terminal {
+		if time.Since(p.last) < 5*time.Second && pr.Seq < pr.Last {
+			return
+		}
+		p.last = time.Now()
+		p.log("rebuilding", "sink", p.name, "seq", pr.Seq, "of", pr.Last, "events_per_second", int(rate), "eta", eta.String())
+		return
+	}
+	const width = 30
+	done := int(frac * width)
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = '.'
+		if i < done {
+			bar[i] = '#'
+		}
+	}
+	fmt.Fprintf(stderr, "\r%s [%s] %3.0f%%  %d/%d events  %.0f events/s  ETA %s   ", p.name, bar, frac*100, pr.Seq, pr.Last, rate, eta)
+}
+
+func (p *progressPrinter) done() {
+	if p.terminal {
+		fmt.Fprintln(stderr)
+	}
 }

@@ -1,19 +1,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 
-	"github.com/nats-io/nats.go"
-
-	"github.com/tributary-cdc/tributary/eventlog"
 	"github.com/tributary-cdc/tributary/sink"
-	"github.com/tributary-cdc/tributary/sink/sqlite"
 )
 
 // SinkConfig declares one read model (README, Read models).
@@ -113,52 +105,4 @@ func (c *Config) selectSinks(names []string) ([]SinkConfig, error) {
 		out = append(out, c.Sinks[i])
 	}
 	return out, nil
-}
-
-// openTarget opens a sink's target.
-func openTarget(ctx context.Context, c *Config, s SinkConfig, nc *nats.Conn) (sink.Target, error) {
-	switch kindOf(s) {
-	case "sqlite":
-		path := s.Path
-		if path == "" {
-			path = filepath.Join(c.DataDir, "sinks", s.Name+".db")
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("sink %s: %w", s.Name, err)
-		}
-		return sqlite.Open(ctx, path, s.Name)
-	}
-	return openOtherTarget(ctx, s, nc)
-}
-
-// runnerFor builds the Runner of one sink, with the keys the stream
-// recorded.
-func runnerFor(ctx context.Context, c *Config, s SinkConfig, nc *nats.Conn, tg sink.Target) (*sink.Runner, error) {
-	info, err := eventlog.StreamInfo(ctx, nc, c.Stream)
-	if err != nil {
-		if errors.Is(err, eventlog.ErrNoStream) {
-			return nil, fmt.Errorf("%w (check --stream, or start tributary first)", err)
-		}
-		return nil, err
-	}
-	keyed := Config{Keys: info.Metadata["keys"]}
-	recorded, err := keyed.keys()
-	if err != nil {
-		return nil, fmt.Errorf("stream %s records keys %q: %w", c.Stream, keyed.Keys, err)
-	}
-	keys := map[sink.TableName][]string{}
-	for t, cols := range recorded {
-		n, err := sink.ParseTableName(t)
-		if err != nil {
-			return nil, err
-		}
-		keys[n] = cols
-	}
-	var tables []sink.TableName
-	for _, t := range s.Tables {
-		n, _ := sink.ParseTableName(t) // validated
-		tables = append(tables, n)
-	}
-	return sink.NewRunner(nc, tg, sink.Options{Name: s.Name, Stream: c.Stream, Tables: tables, Keys: keys, Batch: s.Batch,
-		Logger: newLogger(c)}), nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,10 +159,15 @@ func testRunner(t *testing.T, h Harness) {
 	}
 	wantRows(t, h, tg, sink.Live, orders.Name, want)
 
-	// Restarted, it carries on from the checkpoint: nothing applied twice.
+	// Restarted, it carries on from the checkpoint: nothing applied twice
+	// (the one event since is one deleted key, and nothing else is written).
 	last = s.txn(del(1))
-	project(t, sink.NewRunner(s.nc, tg, opts), tg, last)
+	restarted := &counter{Target: tg}
+	project(t, sink.NewRunner(s.nc, restarted, opts), tg, last)
 	wantRows(t, h, tg, sink.Live, orders.Name, want[1:])
+	if n := restarted.written.Load(); n != 1 {
+		t.Errorf("restarted projection wrote %d rows and keys for one delete, want 1", n)
+	}
 
 	// As of a past point: the model is as it was then, and stays there.
 	cp, err = r.Rebuild(ctx, sink.Until{Seq: asOf}, nil)
@@ -173,12 +179,34 @@ func testRunner(t *testing.T, h Harness) {
 	}
 	asOfRows := [][]string{{"1", "paid", "1.00"}, {"2", "new", "2.00"}}
 	wantRows(t, h, tg, sink.Live, orders.Name, asOfRows)
-	pctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
-	if err := r.Project(pctx); err != nil {
-		t.Errorf("Project on a pinned model: %v", err)
+	pinned, err := tg.Checkpoint(ctx, sink.Live)
+	if err != nil {
+		t.Fatalf("Checkpoint(live): %v", err)
+	}
+	// The projection reads the checkpoint, finds the model pinned and
+	// comes back to look again later: once it has read it twice, it has
+	// had its chance to apply the events past the point, and must not
+	// have begun a single transaction.
+	watched := &counter{Target: tg}
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sink.NewRunner(s.nc, watched, opts).Project(pctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for watched.checkpoints.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
 	}
 	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Project on a pinned model: %v", err)
+	}
+	if n := watched.checkpoints.Load(); n < 2 {
+		t.Errorf("Project on a pinned model read its checkpoint %d times in 20s, want it to look again", n)
+	}
+	if n := watched.begins.Load(); n != 0 {
+		t.Errorf("Project on a pinned model began %d transactions, want none", n)
+	}
 	wantRows(t, h, tg, sink.Live, orders.Name, asOfRows)
+	wantCheckpoint(t, tg, sink.Live, pinned)
 
 	// As of a time: the transactions committed up to then (the fourth
 	// transaction's second).
@@ -229,4 +257,41 @@ func project(t *testing.T, r *sink.Runner, tg sink.Target, seq uint64) {
 	if err := <-done; err != nil {
 		t.Fatalf("Project: %v", err)
 	}
+}
+
+// counter is a Target that counts what the Runner asks of it.
+type counter struct {
+	sink.Target
+	checkpoints atomic.Int64 // Checkpoint calls
+	begins      atomic.Int64 // transactions begun
+	written     atomic.Int64 // rows upserted and keys deleted
+}
+
+func (c *counter) Checkpoint(ctx context.Context, m sink.Model) (sink.Checkpoint, error) {
+	c.checkpoints.Add(1)
+	return c.Target.Checkpoint(ctx, m)
+}
+
+func (c *counter) Begin(ctx context.Context, m sink.Model) (sink.Tx, error) {
+	c.begins.Add(1)
+	tx, err := c.Target.Begin(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &counterTx{Tx: tx, c: c}, nil
+}
+
+type counterTx struct {
+	sink.Tx
+	c *counter
+}
+
+func (tx *counterTx) Upsert(ctx context.Context, t sink.Table, rows []sink.Row) error {
+	tx.c.written.Add(int64(len(rows)))
+	return tx.Tx.Upsert(ctx, t, rows)
+}
+
+func (tx *counterTx) Delete(ctx context.Context, t sink.Table, keys []sink.Row) error {
+	tx.c.written.Add(int64(len(keys)))
+	return tx.Tx.Delete(ctx, t, keys)
 }
