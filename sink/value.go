@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -141,6 +142,120 @@ func Number(v json.RawMessage) (string, error) {
 		return "", fmt.Errorf("want a JSON number, got %.40s", s)
 	}
 	return s, nil
+}
+
+// Int reads a value of an integer column of type t (ClassInt, ClassYear):
+// a JSON number the type holds. A target whose column would hold more
+// (or clamp it, as MySQL does outside strict mode) still gets only what
+// the source column could have held.
+func Int(t Type, v json.RawMessage) (int64, error) {
+	n, err := Number(v)
+	if err != nil {
+		return 0, err
+	}
+	i, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if t.Base == "year" {
+		if i != 0 && (i < 1901 || i > 2155) {
+			return 0, fmt.Errorf("%d is not a YEAR (0 or 1901 to 2155)", i)
+		}
+		return i, nil
+	}
+	var bits int
+	switch t.Base {
+	case "tinyint":
+		bits = 8
+	case "smallint":
+		bits = 16
+	case "mediumint":
+		bits = 24
+	case "int", "integer":
+		bits = 32
+	default:
+		return i, nil // BIGINT: int64 is its range
+	}
+	lo, hi := -int64(1)<<(bits-1), int64(1)<<(bits-1)-1
+	if t.Unsigned {
+		lo, hi = 0, int64(1)<<bits-1
+	}
+	if i < lo || i > hi {
+		return 0, fmt.Errorf("%d is out of the range of %s", i, t.name())
+	}
+	return i, nil
+}
+
+// Uint reads a value of a BIGINT UNSIGNED or BIT(n) column of type t
+// (ClassUint64, ClassBit): a JSON number in 0 to 2^64-1, of at most n
+// bits for BIT(n).
+func Uint(t Type, v json.RawMessage) (uint64, error) {
+	n, err := Number(v)
+	if err != nil {
+		return 0, err
+	}
+	u, err := strconv.ParseUint(n, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if bits := t.Arg(0, 1); t.Base == "bit" && bits < 64 && u>>bits != 0 {
+		return 0, fmt.Errorf("%d does not fit in BIT(%d)", u, bits)
+	}
+	return u, nil
+}
+
+// Float reads a FLOAT (bits 32) or DOUBLE (bits 64) value: a JSON number
+// within the type's range, as a float64 (for FLOAT, one a float32 holds).
+func Float(v json.RawMessage, bits int) (float64, error) {
+	n, err := Number(v)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(n, bits)
+}
+
+// Decimal reads a value of a DECIMAL(p,s) column of type t: a string of
+// exact digits, -?digits[.digits], with no more digits than p and s allow
+// (a target never rounds it) and, for an UNSIGNED type, not below zero.
+func Decimal(t Type, v json.RawMessage) (string, error) {
+	s, err := String(v)
+	if err != nil {
+		return "", err
+	}
+	abs, negative := strings.CutPrefix(s, "-")
+	whole, frac, dot := strings.Cut(abs, ".")
+	if !digits(whole) || dot && !digits(frac) {
+		return "", fmt.Errorf("%q is not a decimal number", s)
+	}
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	p, scale := t.Arg(0, 10), t.Arg(1, 0)
+	if len(whole) > p-scale || len(frac) > scale {
+		return "", fmt.Errorf("%s has more digits than DECIMAL(%d,%d) holds", s, p, scale)
+	}
+	if negative && t.Unsigned && whole+frac != "" {
+		return "", fmt.Errorf("%s is below zero, which an UNSIGNED DECIMAL does not hold", s)
+	}
+	return s, nil
+}
+
+// digits says whether s is one or more ASCII digits.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// name is the type as errors name it: "TINYINT UNSIGNED".
+func (t Type) name() string {
+	n := strings.ToUpper(t.Base)
+	if t.Unsigned {
+		n += " UNSIGNED"
+	}
+	return n
 }
 
 // Labels reads a SET value: its labels, in definition order.

@@ -59,18 +59,6 @@ func charsetName(s string) bool {
 	return s != ""
 }
 
-func (d Dialect) columnDef(c sink.Column) (string, error) {
-	typ, err := d.ColumnType(c)
-	if err != nil {
-		return "", fmt.Errorf("column %s: %w", c.Name, err)
-	}
-	def := d.Quote(c.Name) + " " + typ
-	if !c.Nullable {
-		def += " NOT NULL"
-	}
-	return def, nil
-}
-
 // AlterTable changes the table in place with one ALTER TABLE statement,
 // atomic, which on MariaDB does nothing on a table it has already changed
 // (see the package doc): columns dropped, then each column of to in order,
@@ -82,22 +70,19 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 	if d.mariaDB {
 		ifExists, ifNotExists = "IF EXISTS ", "IF NOT EXISTS "
 	}
-	// origin is the index in from of the column a column of to was: by
-	// its old name if renamed, else by its name unless a rename took that
-	// column away; -1 for a column added.
+	// origin is the index in from of the column a column of to was
+	// (sqldb.OldColumn); -1 for a column added.
+	origin := func(name string) int {
+		oc, ok := sqldb.OldColumn(from, name, renamed)
+		if !ok {
+			return -1
+		}
+		return slices.IndexFunc(from.Columns, func(f sink.Column) bool { return f.Name == oc.Name })
+	}
+	// away are the old names of renamed columns.
 	away := map[string]bool{}
 	for n, o := range renamed {
 		away[o] = n != o
-	}
-	origin := func(name string) int {
-		old, ok := renamed[name]
-		if !ok && away[name] {
-			return -1
-		}
-		if !ok {
-			old = name
-		}
-		return slices.IndexFunc(from.Columns, func(f sink.Column) bool { return f.Name == old })
 	}
 	kept := map[string]bool{}
 	for _, c := range to.Columns {
@@ -124,7 +109,7 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 		i := origin(c.Name)
 		if i < 0 {
 			c.Nullable = true
-			def, err := d.columnDef(c)
+			def, err := sqldb.ColumnDef(d, c)
 			if err != nil {
 				return nil, err
 			}
@@ -139,17 +124,13 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 			last = i
 			continue
 		}
-		def, err := d.columnDef(c)
+		def, err := sqldb.ColumnDef(d, c)
 		if err != nil {
 			return nil, err
 		}
 		clauses = append(clauses, "CHANGE COLUMN "+ifExists+d.Quote(from.Columns[i].Name)+" "+def+pos)
 	}
-	oldKey := make([]string, len(to.Key))
-	for i, k := range to.Key {
-		oldKey[i] = renamedFrom(k, renamed)
-	}
-	if !slices.Equal(from.Key, oldKey) {
+	if sqldb.KeyChanged(from, to, renamed) {
 		if len(from.Key) > 0 {
 			if d.mariaDB {
 				clauses = append(clauses, "DROP INDEX IF EXISTS `PRIMARY`")
@@ -158,25 +139,13 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 			}
 		}
 		if len(to.Key) > 0 {
-			q := make([]string, len(to.Key))
-			for i, k := range to.Key {
-				q[i] = d.Quote(k)
-			}
-			clauses = append(clauses, "ADD PRIMARY KEY ("+strings.Join(q, ", ")+")")
+			clauses = append(clauses, "ADD PRIMARY KEY ("+sqldb.QuoteAll(d, to.Key)+")")
 		}
 	}
 	if len(clauses) == 0 {
 		return nil, nil
 	}
 	return []string{"ALTER TABLE " + d.Quote(table) + " " + strings.Join(clauses, ", ")}, nil
-}
-
-// renamedFrom is a column's name in the old table.
-func renamedFrom(name string, renamed map[string]string) string {
-	if o, ok := renamed[name]; ok {
-		return o
-	}
-	return name
 }
 
 // Swap renames in one RENAME TABLE statement, which MySQL runs atomically:

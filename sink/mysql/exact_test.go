@@ -167,7 +167,7 @@ func TestExact(t *testing.T) {
 		cols = append(cols, "`"+c.Name+"`", "HEX(`"+c.Name+"`)")
 	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM every WHERE id > ? ORDER BY id"
-	want, got := selectAll(t, src, q), selectAll(t, dst, q)
+	want, got := queryStrings(t, src, q, 0), queryStrings(t, dst, q, 0) // an argument: the binary protocol
 	if len(want) != len(everyRows) {
 		t.Fatalf("source holds %d rows, want %d", len(want), len(everyRows))
 	}
@@ -247,17 +247,8 @@ func encodeRows(t *testing.T, db *sql.DB, tb sink.Table) []sink.Row {
 	if err != nil {
 		t.Fatalf("read source rows: %v", err)
 	}
-	defer rows.Close()
 	var out []sink.Row
-	for rows.Next() {
-		vals := make([]any, len(exprs))
-		ptrs := make([]any, len(exprs))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range scanRows(t, rows) {
 		row := sink.Row{}
 		for i, c := range tb.Columns {
 			if vals[i] == nil {
@@ -271,9 +262,6 @@ func encodeRows(t *testing.T, db *sql.DB, tb sink.Table) []sink.Row {
 			row[c.Name] = v
 		}
 		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
@@ -326,50 +314,4 @@ func encode(class sink.Class, v any) (json.RawMessage, error) {
 		return json.RawMessage(text()), nil // embedded as it is; the document null is the text null
 	}
 	return json.Marshal(text()) // DECIMAL, DATE, DATETIME, TIME, text, ENUM, UUID, INET
-}
-
-// selectAll runs a query through the binary protocol (it has an argument)
-// and returns each value as text, NULL as "NULL".
-func selectAll(t *testing.T, db *sql.DB, q string) [][]string {
-	t.Helper()
-	rows, err := db.Query(q, 0)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		r := make([]string, len(vals))
-		for i, v := range vals {
-			switch v := v.(type) {
-			case nil:
-				r[i] = "NULL"
-			case []byte:
-				r[i] = string(v)
-			case float32:
-				r[i] = strconv.FormatFloat(float64(v), 'g', -1, 32)
-			case float64:
-				r[i] = strconv.FormatFloat(v, 'g', -1, 64)
-			default:
-				r[i] = fmt.Sprint(v)
-			}
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -68,10 +68,6 @@ func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
 func (Dialect) MaxParams() int { return 65535 }
 
-func (Dialect) Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
-	return db.BeginTx(ctx, nil)
-}
-
 // Reopen implements sqldb.Reopener: DDL has committed tx's transaction,
 // and the statements after it would each commit on their own.
 func (Dialect) Reopen(ctx context.Context, tx *sql.Tx) error {

@@ -22,22 +22,12 @@ func (d Dialect) AlterTable(table string, from, to sink.Table, renamed map[strin
 // added, the new key added.
 func (d Dialect) alterColumns(table string, from, to sink.Table, renamed map[string]string) ([]string, error) {
 	alter := "ALTER TABLE " + d.Quote(table) + " "
-	oldName := func(n string) string {
-		if o, ok := renamed[n]; ok {
-			return o
-		}
-		return n
-	}
-	oldKey := make([]string, len(to.Key))
-	for i, k := range to.Key {
-		oldKey[i] = oldName(k)
-	}
-	rekey := !slices.Equal(from.Key, oldKey)
+	rekey := sqldb.KeyChanged(from, to, renamed)
 
 	kept := map[string]bool{}
 	var changes, adds []string
 	for _, c := range to.Columns {
-		oc, ok := from.Column(oldName(c.Name))
+		oc, ok := sqldb.OldColumn(from, c.Name, renamed)
 		if !ok {
 			typ, err := d.ColumnType(c)
 			if err != nil {
@@ -65,22 +55,13 @@ func (d Dialect) alterColumns(table string, from, to sink.Table, renamed map[str
 			out = append(out, alter+"DROP COLUMN "+d.Quote(c.Name))
 		}
 	}
-	var renames []string
-	for n, o := range renamed {
-		renames = append(renames, alter+"RENAME COLUMN "+d.Quote(o)+" TO "+d.Quote(n))
-	}
-	slices.Sort(renames)
-	out = append(out, renames...)
+	out = append(out, sqldb.RenameColumns(d, table, kept, renamed)...)
 	if len(changes) > 0 {
 		out = append(out, alter+strings.Join(changes, ", "))
 	}
 	out = append(out, adds...)
 	if rekey && len(to.Key) > 0 {
-		q := make([]string, len(to.Key))
-		for i, k := range to.Key {
-			q[i] = d.Quote(k)
-		}
-		out = append(out, alter+"ADD PRIMARY KEY ("+strings.Join(q, ", ")+")")
+		out = append(out, alter+"ADD PRIMARY KEY ("+sqldb.QuoteAll(d, to.Key)+")")
 	}
 	return out, nil
 }

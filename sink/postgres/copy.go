@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -18,25 +19,22 @@ import (
 // INSERT … SELECT … ON CONFLICT. COPY's text format is parsed by the
 // columns' own input functions, as a bound parameter would be, but without
 // a statement of thousands of parameters to parse and plan.
+//
+// Three round trips: the staging table is made for each write (the target
+// table may have changed shape since the last one in this transaction) and
+// dropped by the statement that empties it, so that none is left for the
+// next write to find.
 func (d Dialect) BulkUpsert(ctx context.Context, conn *sql.Conn, table string, tb sink.Table, rows [][]any) error {
-	stage := table + "__stage"
+	stage := "pg_temp." + d.Quote(table+"__stage")
 	names := make([]string, len(tb.Columns))
 	var values []string
 	for i, c := range tb.Columns {
-		names[i] = d.Quote(c.Name)
-		if !contains(tb.Key, c.Name) {
+		names[i] = c.Name
+		if !slices.Contains(tb.Key, c.Name) {
 			values = append(values, c.Name)
 		}
 	}
-	cols := strings.Join(names, ", ")
-	// Made again for every write: the table may have changed shape since
-	// the last one in this transaction.
-	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS pg_temp."+d.Quote(stage)); err != nil {
-		return fmt.Errorf("staging table: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE "+d.Quote(stage)+" (LIKE "+d.Quote(table)+") ON COMMIT DROP"); err != nil {
-		return fmt.Errorf("staging table: %w", err)
-	}
+	cols := sqldb.QuoteAll(d, names)
 	var b strings.Builder
 	for _, r := range rows {
 		for j, v := range r {
@@ -49,29 +47,30 @@ func (d Dialect) BulkUpsert(ctx context.Context, conn *sql.Conn, table string, t
 		}
 		b.WriteByte('\n')
 	}
+	// ON COMMIT DROP, should the INSERT below not run: the transaction then
+	// fails, and its end drops the table.
+	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE "+stage+" (LIKE "+d.Quote(table)+") ON COMMIT DROP"); err != nil {
+		return fmt.Errorf("staging table: %w", err)
+	}
 	err := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn().PgConn()
-		_, err := pc.CopyFrom(ctx, strings.NewReader(b.String()), "COPY "+d.Quote(stage)+" ("+cols+") FROM STDIN")
+		_, err := pc.CopyFrom(ctx, strings.NewReader(b.String()), "COPY "+stage+" ("+cols+") FROM STDIN")
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("copy into the staging table: %w", err)
 	}
-	insert := "INSERT INTO " + d.Quote(table) + " (" + cols + ") SELECT " + cols + " FROM " + d.Quote(stage) + d.Upsert(tb.Key, values)
-	_, err = conn.ExecContext(ctx, insert)
-	return err
+	// Two statements, one round trip: a statement without parameters goes
+	// by the simple query protocol.
+	insert := "INSERT INTO " + d.Quote(table) + " (" + cols + ") SELECT " + cols + " FROM " + stage + d.Upsert(tb.Key, values) +
+		"; DROP TABLE " + stage
+	if _, err := conn.ExecContext(ctx, insert); err != nil {
+		return fmt.Errorf("insert from the staging table: %w", err)
+	}
+	return nil
 }
 
 var _ sqldb.Bulk = Dialect{}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // copyText writes v in COPY's text format: \N for NULL, backslash escapes,
 // bytea as \\x and hex digits, a text[] as an array literal.
@@ -92,7 +91,7 @@ func copyText(b *strings.Builder, v any) error {
 				a.WriteByte(',')
 			}
 			a.WriteByte('"')
-			a.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
+			a.WriteString(arrayEscape.Replace(s))
 			a.WriteByte('"')
 		}
 		a.WriteByte('}')
@@ -102,6 +101,9 @@ func copyText(b *strings.Builder, v any) error {
 	}
 	return nil
 }
+
+// arrayEscape escapes a quoted element of an array literal.
+var arrayEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 func copyEscape(b *strings.Builder, s string) {
 	for i := 0; i < len(s); i++ {

@@ -53,12 +53,6 @@ func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
 func (Dialect) MaxParams() int { return 65535 }
 
-// Begin starts a plain (read committed) transaction: the checkpoint row,
-// locked FOR UPDATE, is what keeps two writers apart.
-func (Dialect) Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
-	return db.BeginTx(ctx, nil)
-}
-
 func (Dialect) ColumnType(c sink.Column) (string, error) {
 	class, t, err := sink.ClassOf(c)
 	if err != nil {

@@ -232,11 +232,14 @@ func TestValues(t *testing.T) {
 		{"bigint unsigned max", "bigint(20) unsigned", "", "18446744073709551615", "numeric(20,0)", "18446744073709551615", false},
 		{"bigint unsigned past max", "bigint(20) unsigned", "", "18446744073709551616", "", "", true},
 		{"int not a number", "int(11)", "", `"1"`, "", "", true},
+		{"tinyint past max", "tinyint(4)", "", "128", "", "", true},
+		{"int unsigned negative", "int(10) unsigned", "", "-1", "", "", true},
 		{"decimal small negative", "decimal(10,6)", "", `"-0.000100"`, "numeric(10,6)", "-0.000100", false},
 		{"decimal max", "decimal(65,30)", "", `"99999999999999999999999999999999999.999999999999999999999999999999"`,
 			"numeric(65,30)", "99999999999999999999999999999999999.999999999999999999999999999999", false},
 		{"decimal default", "decimal(10,0) unsigned", "", `"4294967295"`, "numeric(10,0)", "4294967295", false},
 		{"decimal more digits than scale", "decimal(7,3)", "", `"1.2345"`, "", "", true},
+		{"decimal unsigned negative", "decimal(7,3) unsigned", "", `"-1.000"`, "", "", true},
 		{"float smallest", "float", "", "1e-45", "real", "1e-45", false},
 		{"float max", "float", "", "3.4028235e+38", "real", "3.4028235e+38", false},
 		{"float", "float", "", "1.1", "real", "1.1", false},
@@ -248,6 +251,7 @@ func TestValues(t *testing.T) {
 		{"bit(8) past max", "bit(8)", "", "256", "", "", true},
 		{"year max", "year(4)", "", "2155", "smallint", "2155", false},
 		{"year zero", "year(4)", "", "0", "smallint", "0", false},
+		{"year past min", "year(4)", "", "1900", "", "", true},
 		{"date leap day", "date", "", `"2024-02-29"`, "date", "2024-02-29", false},
 		{"date min", "date", "", `"1000-01-01"`, "date", "1000-01-01", false},
 		{"date max", "date", "", `"9999-12-31"`, "date", "9999-12-31", false},
@@ -554,5 +558,59 @@ func TestBulkUpsert(t *testing.T) {
 		if text[id] != want {
 			t.Errorf("row %s: t = %q, want %q", id, text[id], want)
 		}
+	}
+}
+
+// TestAlterTableRenames: a column renamed away leaves its name to a column
+// added under it, which starts NULL, not with the renamed column's values;
+// two columns can swap names, in place or with a retype.
+func TestAlterTableRenames(t *testing.T) {
+	id := sink.Column{Name: "id", Type: "int(11)"}
+	col := func(name, typ string) sink.Column { return sink.Column{Name: name, Type: typ, Nullable: true} }
+	from := sink.Table{Name: sink.TableName{Database: "shop", Table: "r"}, Key: []string{"id"}, Columns: []sink.Column{id, col("a", "int(11)"), col("b", "int(11)")}}
+	tests := []struct {
+		name    string
+		to      []sink.Column
+		renamed map[string]string
+		want    [][]string
+	}{
+		{"rename and reuse the name", []sink.Column{id, col("a2", "int(11)"), col("a", "int(11)"), col("b", "int(11)")},
+			map[string]string{"a2": "a"}, [][]string{{"1", "10", "NULL", "20"}}},
+		{"rename, reuse the name, retype", []sink.Column{id, col("a2", "int(11)"), col("a", "bigint(20)"), col("b", "int(11)")},
+			map[string]string{"a2": "a"}, [][]string{{"1", "10", "NULL", "20"}}},
+		{"swap names", []sink.Column{id, col("b", "int(11)"), col("a", "int(11)")},
+			map[string]string{"a": "b", "b": "a"}, [][]string{{"1", "10", "20"}}},
+		{"swap names and retype", []sink.Column{id, col("b", "bigint(20)"), col("a", "int(11)")},
+			map[string]string{"a": "b", "b": "a"}, [][]string{{"1", "10", "20"}}},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dsn := schemaDSN(t, "renames")
+			tg := open(t, dsn, "renames")
+			err := write(ctx, tg, sink.Live, sink.Checkpoint{Seq: 1, Tables: []sink.Table{from}}, func(tx sink.Tx) error {
+				if err := tx.CreateTable(ctx, from); err != nil {
+					return err
+				}
+				return tx.Upsert(ctx, from, []sink.Row{{"id": json.RawMessage("1"), "a": json.RawMessage("10"), "b": json.RawMessage("20")}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			to := sink.Table{Name: from.Name, Columns: tt.to, Key: from.Key}
+			err = write(ctx, tg, sink.Live, sink.Checkpoint{Seq: 2, Tables: []sink.Table{to}}, func(tx sink.Tx) error {
+				return tx.AlterTable(ctx, from, to, tt.renamed)
+			})
+			if err != nil {
+				t.Fatalf("AlterTable: %v", err)
+			}
+			var cols []string
+			for _, c := range to.Columns {
+				cols = append(cols, c.Name)
+			}
+			if diff := cmp.Diff(tt.want, texts(t, reader(t, dsn), "r", cols...)); diff != "" {
+				t.Errorf("rows after AlterTable (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

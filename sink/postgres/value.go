@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -25,50 +24,34 @@ func (Dialect) Value(c sink.Column, v json.RawMessage) (any, error) {
 	}
 	switch class {
 	case sink.ClassInt, sink.ClassYear:
-		n, err := sink.Number(v)
+		i, err := sink.Int(t, v)
 		if err != nil {
 			return nil, err
 		}
-		_, err = strconv.ParseInt(n, 10, 64)
-		return n, err
-	case sink.ClassUint64:
-		n, err := sink.Number(v)
+		return strconv.FormatInt(i, 10), nil
+	case sink.ClassUint64, sink.ClassBit:
+		u, err := sink.Uint(t, v)
 		if err != nil {
 			return nil, err
 		}
-		_, err = strconv.ParseUint(n, 10, 64)
-		return n, err
-	case sink.ClassBit:
-		n, err := sink.Number(v)
-		if err != nil {
-			return nil, err
-		}
-		u, err := strconv.ParseUint(n, 10, 64)
-		if err != nil {
-			return nil, err
-		}
-		if bits := t.Arg(0, 1); bits < 64 && u>>bits != 0 {
-			return nil, fmt.Errorf("%d does not fit in BIT(%d)", u, bits)
-		}
-		return n, nil
+		return strconv.FormatUint(u, 10), nil
 	case sink.ClassFloat, sink.ClassDouble:
 		n, err := sink.Number(v)
 		if err != nil {
 			return nil, err
 		}
-		size := 64
+		bits := 64
 		if class == sink.ClassFloat {
-			size = 32
+			bits = 32
 		}
-		// PostgreSQL reads the shortest text back to the same float, as Go does.
-		_, err = strconv.ParseFloat(n, size)
-		return n, err
-	case sink.ClassDecimal:
-		s, err := sink.String(v)
-		if err != nil {
+		// The event's text, in the type's range: PostgreSQL reads the
+		// shortest text back to the same float, as Go does.
+		if _, err := strconv.ParseFloat(n, bits); err != nil {
 			return nil, err
 		}
-		return s, checkDecimal(s, t.Arg(0, 10), t.Arg(1, 0))
+		return n, nil
+	case sink.ClassDecimal:
+		return sink.Decimal(t, v)
 	case sink.ClassDate, sink.ClassDatetime, sink.ClassTimestamp:
 		s, err := sink.String(v)
 		if err != nil {
@@ -118,24 +101,9 @@ func (Dialect) Value(c sink.Column, v json.RawMessage) (any, error) {
 var errNUL = errors.New("PostgreSQL text cannot hold the NUL character (U+0000)")
 
 var (
-	timeText    = regexp.MustCompile(`^-?[0-9]{1,3}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$`)
-	decimalText = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-	dateText    = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})([ T].*)?$`)
+	timeText = regexp.MustCompile(`^-?[0-9]{1,3}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$`)
+	dateText = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})([ T].*)?$`)
 )
-
-// checkDecimal checks that s fits numeric(p,scale) without rounding.
-func checkDecimal(s string, p, scale int) error {
-	if !decimalText.MatchString(s) {
-		return errors.New("want a decimal number")
-	}
-	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
-	whole = strings.TrimLeft(whole, "0")
-	frac = strings.TrimRight(frac, "0")
-	if len(whole) > p-scale || len(frac) > scale {
-		return fmt.Errorf("more digits than DECIMAL(%d,%d) holds", p, scale)
-	}
-	return nil
-}
 
 // temporal is a DATE, DATETIME or TIMESTAMP value in PostgreSQL's input
 // form: the zero value as -infinity, the year 0000 as 1 BC, anything else

@@ -14,19 +14,21 @@ import (
 func CreateStatement(d Dialect, name string, tb sink.Table) (string, error) {
 	var cols []string
 	for _, c := range tb.Columns {
-		def, err := columnDef(d, c)
+		def, err := ColumnDef(d, c)
 		if err != nil {
 			return "", err
 		}
 		cols = append(cols, def)
 	}
 	if len(tb.Key) > 0 {
-		cols = append(cols, "PRIMARY KEY ("+quoteAll(d, tb.Key)+")")
+		cols = append(cols, "PRIMARY KEY ("+QuoteAll(d, tb.Key)+")")
 	}
 	return "CREATE TABLE " + d.Quote(name) + " (" + strings.Join(cols, ", ") + ")", nil
 }
 
-func columnDef(d Dialect, c sink.Column) (string, error) {
+// ColumnDef is a column's definition in CREATE TABLE and ALTER TABLE:
+// its quoted name, the dialect's type and NOT NULL unless nullable.
+func ColumnDef(d Dialect, c sink.Column) (string, error) {
 	typ, err := d.ColumnType(c)
 	if err != nil {
 		return "", fmt.Errorf("column %s: %w", c.Name, err)
@@ -38,7 +40,8 @@ func columnDef(d Dialect, c sink.Column) (string, error) {
 	return def, nil
 }
 
-func quoteAll(d Dialect, names []string) string {
+// QuoteAll quotes names and joins them with commas.
+func QuoteAll(d Dialect, names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
 		q[i] = d.Quote(n)
@@ -46,65 +49,108 @@ func quoteAll(d Dialect, names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// AlterInPlace returns the statements that rename, drop and add columns
+// AlterInPlace returns the statements that drop, rename and add columns
 // (added columns are nullable: the rows already there get NULL, as the
 // binlog never says what a default gave them). A change it cannot make
 // that way (a column's type, nullability or charset, or the key) is left to
 // rebuild, which returns the statements for the whole change.
 func AlterInPlace(d Dialect, table string, from, to sink.Table, renamed map[string]string,
 	rebuild func(table string, from, to sink.Table, renamed map[string]string) ([]string, error)) ([]string, error) {
-	if !slices.Equal(from.Key, renamedKey(to.Key, renamed)) {
+	if KeyChanged(from, to, renamed) {
 		return rebuild(table, from, to, renamed)
 	}
 	kept := map[string]bool{}
+	var added []sink.Column
 	for _, c := range to.Columns {
-		old := c.Name
-		if o, ok := renamed[c.Name]; ok {
-			old = o
+		oc, ok := OldColumn(from, c.Name, renamed)
+		if !ok {
+			added = append(added, c)
+			continue
 		}
-		if oc, ok := from.Column(old); ok {
-			kept[old] = true
-			oc.Name = c.Name
-			if oc != c {
-				return rebuild(table, from, to, renamed)
-			}
+		kept[oc.Name] = true
+		oc.Name = c.Name
+		if oc != c {
+			return rebuild(table, from, to, renamed)
 		}
 	}
 	alter := "ALTER TABLE " + d.Quote(table) + " "
 	var out []string
-	for n, o := range renamed {
-		out = append(out, alter+"RENAME COLUMN "+d.Quote(o)+" TO "+d.Quote(n))
-	}
-	slices.Sort(out)
+	// Dropped first, so that a column can take the name of a dropped one.
 	for _, c := range from.Columns {
 		if !kept[c.Name] {
 			out = append(out, alter+"DROP COLUMN "+d.Quote(c.Name))
 		}
 	}
-	for _, c := range to.Columns {
-		old := c.Name
-		if o, ok := renamed[c.Name]; ok {
-			old = o
+	out = append(out, RenameColumns(d, table, kept, renamed)...)
+	for _, c := range added {
+		c.Nullable = true
+		def, err := ColumnDef(d, c)
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := from.Column(old); !ok {
-			c.Nullable = true
-			def, err := columnDef(d, c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, alter+"ADD COLUMN "+def)
-		}
+		out = append(out, alter+"ADD COLUMN "+def)
 	}
 	return out, nil
 }
 
-// renamedKey is key with its renamed columns given their old names.
-func renamedKey(key []string, renamed map[string]string) []string {
-	out := slices.Clone(key)
-	for i, k := range out {
-		if o, ok := renamed[k]; ok {
-			out[i] = o
+// OldColumn is the column of from that the new table's column name was:
+// the one it was renamed from (renamed maps new names to old, as
+// sink.Tx.AlterTable's does), else the one of the same name unless a
+// rename took that one away; false for a column added.
+func OldColumn(from sink.Table, name string, renamed map[string]string) (sink.Column, bool) {
+	old, ok := renamed[name]
+	if !ok {
+		for n, o := range renamed {
+			if o == name && n != name {
+				return sink.Column{}, false // a new column under a name renamed away
+			}
 		}
+		old = name
+	}
+	return from.Column(old)
+}
+
+// KeyChanged says whether the new table's key is other columns than the
+// old one's.
+func KeyChanged(from, to sink.Table, renamed map[string]string) bool {
+	if len(from.Key) != len(to.Key) {
+		return true
+	}
+	for i, k := range to.Key {
+		if oc, ok := OldColumn(from, k, renamed); !ok || oc.Name != from.Key[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// RenameColumns returns the statements that rename columns, once the old
+// columns not kept are dropped: each straight to its new name, or, where a
+// new name is still taken (names swapped, or passed along), all of them
+// through a temporary name first.
+func RenameColumns(d Dialect, table string, kept map[string]bool, renamed map[string]string) []string {
+	var news []string
+	taken := false
+	for n, o := range renamed {
+		if n != o {
+			news = append(news, n)
+			taken = taken || kept[n]
+		}
+	}
+	slices.Sort(news)
+	alter := "ALTER TABLE " + d.Quote(table) + " RENAME COLUMN "
+	var out []string
+	if !taken {
+		for _, n := range news {
+			out = append(out, alter+d.Quote(renamed[n])+" TO "+d.Quote(n))
+		}
+		return out
+	}
+	for i, n := range news {
+		out = append(out, alter+d.Quote(renamed[n])+" TO "+d.Quote(fmt.Sprintf("_tributary_rename_%d", i)))
+	}
+	for i, n := range news {
+		out = append(out, alter+d.Quote(fmt.Sprintf("_tributary_rename_%d", i))+" TO "+d.Quote(n))
 	}
 	return out
 }
@@ -112,7 +158,7 @@ func renamedKey(key []string, renamed map[string]string) []string {
 // SwapInTx swaps tables in one transaction, for databases whose DDL is
 // transactional.
 func SwapInTx(ctx context.Context, d Dialect, db *sql.DB, renames [][2]string, drop []string) error {
-	tx, err := d.Begin(ctx, db)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -153,7 +199,7 @@ func OnConflict(d Dialect, key, values []string) string {
 	if len(key) == 0 {
 		return "" // no key, no conflict: a plain insert
 	}
-	clause := " ON CONFLICT (" + quoteAll(d, key) + ") DO "
+	clause := " ON CONFLICT (" + QuoteAll(d, key) + ") DO "
 	if len(values) == 0 {
 		return clause + "NOTHING"
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tributary-cdc/tributary/sink"
 )
@@ -23,9 +24,6 @@ type Dialect interface {
 	// Value converts a value as the events hold it to a driver argument
 	// for a column of type c; v is never nil (NULL is handled before).
 	Value(c sink.Column, v json.RawMessage) (any, error)
-	// Begin starts a transaction that writes (SQLite takes its write lock
-	// at once, so that two writers never deadlock on an upgrade).
-	Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 	// ForUpdate is appended to the checkpoint query to lock its row.
 	ForUpdate() string
 	// Upsert is the clause after INSERT … VALUES that makes a row replace
@@ -57,7 +55,8 @@ type Reopener interface {
 // Bulk is a Dialect with a faster way than multi-row INSERT statements to
 // write many rows (PostgreSQL's COPY). BulkUpsert writes rows, each a
 // value per column of tb as Dialect.Value gave it (nil for NULL), into
-// table with Upsert's meaning, inside the transaction open on conn.
+// table with Upsert's meaning, inside the transaction open on conn (its
+// statements run in it; conn.Raw reaches the driver's own connection).
 type Bulk interface {
 	BulkUpsert(ctx context.Context, conn *sql.Conn, table string, tb sink.Table, rows [][]any) error
 }
@@ -66,10 +65,19 @@ type Bulk interface {
 const minBulk = 100
 
 // Target is a SQL database holding one sink's read model.
+//
+// Every transaction is begun with db.BeginTx(ctx, nil), whatever the
+// database: the checkpoint row, locked by Tx.Checkpoint, keeps two writers
+// apart (SQLite's Open asks for BEGIN IMMEDIATE in its DSN, so that its
+// write lock is taken at once and two writers never deadlock on an
+// upgrade).
 type Target struct {
 	db   *sql.DB
 	d    Dialect
 	sink string
+	// made says, for each model, that its checkpoint table was created by
+	// this Target and not dropped since, so that Begin need not ask again.
+	made [2]atomic.Bool
 }
 
 // New returns the Target of the sink named name on db.
@@ -108,6 +116,9 @@ func (t *Target) Close() error { return t.db.Close() }
 // Checkpoint implements sink.Target.
 func (t *Target) Checkpoint(ctx context.Context, m sink.Model) (sink.Checkpoint, error) {
 	cp, _, err := t.readCheckpoint(ctx, t.db, m, "")
+	if errors.Is(err, errNoTable) {
+		return sink.Checkpoint{}, nil // no model yet
+	}
 	return cp, err
 }
 
@@ -115,7 +126,11 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// readCheckpoint reads model m's checkpoint and whether it is stored.
+// errNoTable says a model's checkpoint table does not exist.
+var errNoTable = errors.New("no checkpoint table")
+
+// readCheckpoint reads model m's checkpoint and whether it is stored, or
+// errNoTable.
 func (t *Target) readCheckpoint(ctx context.Context, q querier, m sink.Model, lock string) (sink.Checkpoint, bool, error) {
 	var doc string
 	err := q.QueryRowContext(ctx, "SELECT doc FROM "+t.d.Quote(t.CheckpointTable(m))+" WHERE id = 1"+lock).Scan(&doc)
@@ -123,8 +138,11 @@ func (t *Target) readCheckpoint(ctx context.Context, q querier, m sink.Model, lo
 		if errors.Is(err, sql.ErrNoRows) {
 			return sink.Checkpoint{}, false, nil
 		}
+		// Asked only when the query failed: the table is there on every
+		// other read.
 		if ok, terr := t.exists(ctx, t.CheckpointTable(m)); terr == nil && !ok {
-			return sink.Checkpoint{}, false, nil
+			t.made[m].Store(false) // dropped by another process: Begin makes it again
+			return sink.Checkpoint{}, false, errNoTable
 		}
 		return sink.Checkpoint{}, false, err
 	}
@@ -140,37 +158,52 @@ func (t *Target) exists(ctx context.Context, name string) (bool, error) {
 	return slices.Contains(names, name), err
 }
 
-// Begin implements sink.Target.
+// Begin implements sink.Target. The transaction has a connection of its
+// own, which a Bulk dialect reaches through sql.Conn.Raw.
 func (t *Target) Begin(ctx context.Context, m sink.Model) (sink.Tx, error) {
+	if err := t.makeCheckpointTable(ctx, m); err != nil {
+		return nil, err
+	}
+	conn, err := t.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &Tx{t: t, tx: tx, m: m, conn: conn}, nil
+}
+
+// makeCheckpointTable creates model m's checkpoint table unless this
+// Target has already: once, not before every transaction. Promote and
+// Discard, which drop or rename checkpoint tables, make Begin create them
+// again; so does a readCheckpoint that finds one gone.
+func (t *Target) makeCheckpointTable(ctx context.Context, m sink.Model) error {
+	if t.made[m].Load() {
+		return nil
+	}
 	// The document lists every table's columns: the dialect's type for a
 	// LONGTEXT holds it whole (MySQL's TEXT stops at 64 KiB).
 	doc, err := t.d.ColumnType(sink.Column{Name: "doc", Type: "longtext", Charset: "utf8mb4"})
 	if err != nil {
-		return nil, fmt.Errorf("create checkpoint table: %w", err)
+		return fmt.Errorf("create checkpoint table: %w", err)
 	}
 	if _, err := t.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+t.d.Quote(t.CheckpointTable(m))+
 		" (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, doc "+doc+" NOT NULL)"); err != nil {
-		return nil, fmt.Errorf("create checkpoint table: %w", err)
+		return fmt.Errorf("create checkpoint table: %w", err)
 	}
-	if _, ok := t.d.(Bulk); ok {
-		// A connection of its own, which the bulk path reaches through
-		// sql.Conn.Raw inside the transaction.
-		conn, err := t.db.Conn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return &Tx{t: t, tx: tx, m: m, conn: conn}, nil
+	t.made[m].Store(true)
+	return nil
+}
+
+// forgetCheckpointTables makes Begin create the checkpoint tables again,
+// after Promote or Discard dropped or renamed them.
+func (t *Target) forgetCheckpointTables() {
+	for i := range t.made {
+		t.made[i].Store(false)
 	}
-	tx, err := t.d.Begin(ctx, t.db)
-	if err != nil {
-		return nil, err
-	}
-	return &Tx{t: t, tx: tx, m: m}, nil
 }
 
 // Promote implements sink.Target.
@@ -196,6 +229,7 @@ func (t *Target) Promote(ctx context.Context) error {
 	for _, tb := range live.Tables {
 		drop = append(drop, t.TableName(sink.Live, tb.Name))
 	}
+	defer t.forgetCheckpointTables()
 	return t.d.Swap(ctx, t.db, renames, drop)
 }
 
@@ -203,6 +237,7 @@ func (t *Target) Promote(ctx context.Context) error {
 // rebuild, recorded in its checkpoint or not (a database whose DDL commits
 // at once may hold tables a crashed rebuild never recorded).
 func (t *Target) Discard(ctx context.Context) error {
+	defer t.forgetCheckpointTables()
 	names, err := t.d.Tables(ctx, t.db, "")
 	if err != nil {
 		return err
@@ -226,7 +261,7 @@ type Tx struct {
 	stored bool
 	// held is the checkpoint as Checkpoint read it, if it did.
 	held *sink.Checkpoint
-	// conn is the transaction's connection, for a Bulk dialect.
+	// conn is the transaction's connection, given back when it ends.
 	conn *sql.Conn
 }
 
@@ -234,12 +269,23 @@ func (x *Tx) name(n sink.TableName) string { return x.t.d.Quote(x.t.TableName(x.
 
 // Checkpoint implements sink.Tx.
 func (x *Tx) Checkpoint(ctx context.Context) (sink.Checkpoint, error) {
-	cp, stored, err := x.t.readCheckpoint(ctx, x.tx, x.m, x.t.d.ForUpdate())
+	cp, stored, err := x.lock(ctx)
 	x.stored = stored
 	if err == nil {
 		x.held = &cp
 	}
 	return cp, err
+}
+
+// lock reads the model's checkpoint and locks its row. A checkpoint table
+// gone since Begin made it was dropped by another process's Promote or
+// Discard: the model moved.
+func (x *Tx) lock(ctx context.Context) (sink.Checkpoint, bool, error) {
+	cp, stored, err := x.t.readCheckpoint(ctx, x.tx, x.m, x.t.d.ForUpdate())
+	if errors.Is(err, errNoTable) {
+		return cp, false, fmt.Errorf("%s checkpoint table %s is gone: %w", x.m, x.t.CheckpointTable(x.m), sink.ErrMoved)
+	}
+	return cp, stored, err
 }
 
 // reopen starts a new transaction after DDL that committed the last one
@@ -253,7 +299,7 @@ func (x *Tx) reopen(ctx context.Context) error {
 	if err := r.Reopen(ctx, x.tx); err != nil {
 		return fmt.Errorf("start a transaction after DDL: %w", err)
 	}
-	cp, stored, err := x.t.readCheckpoint(ctx, x.tx, x.m, x.t.d.ForUpdate())
+	cp, stored, err := x.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("lock the %s checkpoint after DDL: %w", x.m, err)
 	}
@@ -278,8 +324,6 @@ func (x *Tx) CreateTable(ctx context.Context, tb sink.Table) error {
 	}
 	return x.reopen(ctx)
 }
-
-func (x *Tx) quoteAll(names []string) string { return quoteAll(x.t.d, names) }
 
 // AlterTable implements sink.Tx.
 func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[string]string) error {
@@ -329,23 +373,16 @@ func (x *Tx) Delete(ctx context.Context, tb sink.Table, keys []sink.Row) error {
 	if len(cols) == 1 {
 		head += x.t.d.Quote(cols[0].Name) + " IN ("
 	} else {
-		head += "(" + x.quoteAll(tb.Key) + ") IN ("
+		head += "(" + QuoteAll(x.t.d, tb.Key) + ") IN ("
 	}
 	return x.chunks(ctx, head, ")", cols, keys, per, len(cols) > 1)
 }
 
 // Upsert implements sink.Tx: one INSERT per chunk of rows, whose conflict
-// clause (Dialect.Upsert) replaces the row of a key that exists.
+// clause (Dialect.Upsert) replaces the row of a key that exists; or, for
+// many rows, the Bulk dialect's way.
 func (x *Tx) Upsert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
-	names := make([]string, len(tb.Columns))
-	var values []string
-	for i, c := range tb.Columns {
-		names[i] = c.Name
-		if !slices.Contains(tb.Key, c.Name) {
-			values = append(values, c.Name)
-		}
-	}
-	if b, ok := x.t.d.(Bulk); ok && x.conn != nil && len(rows) >= minBulk {
+	if b, ok := x.t.d.(Bulk); ok && len(rows) >= minBulk {
 		vals := make([][]any, len(rows))
 		for i, r := range rows {
 			vals[i] = make([]any, len(tb.Columns))
@@ -359,49 +396,74 @@ func (x *Tx) Upsert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
 		}
 		return b.BulkUpsert(ctx, x.conn, x.t.TableName(x.m, tb.Name), tb, vals)
 	}
+	names := make([]string, len(tb.Columns))
+	var values []string
+	for i, c := range tb.Columns {
+		names[i] = c.Name
+		if !slices.Contains(tb.Key, c.Name) {
+			values = append(values, c.Name)
+		}
+	}
 	per := max(1, min(1000, x.t.d.MaxParams()/max(1, len(tb.Columns))))
-	head := "INSERT INTO " + x.name(tb.Name) + " (" + x.quoteAll(names) + ") VALUES "
+	head := "INSERT INTO " + x.name(tb.Name) + " (" + QuoteAll(x.t.d, names) + ") VALUES "
 	return x.chunks(ctx, head, x.t.d.Upsert(tb.Key, values), tb.Columns, rows, per, true)
 }
 
-// chunks runs head + one tuple per row + tail, per rows at a time.
+// chunks runs head + one tuple per row + tail, per rows at a time. The
+// statement's text is made once for each number of rows (every chunk but
+// the last has per).
 func (x *Tx) chunks(ctx context.Context, head, tail string, cols []sink.Column, rows []sink.Row, per int, paren bool) error {
-	args := make([]any, 0, per*len(cols))
-	var b strings.Builder
+	args := make([]any, 0, min(per, len(rows))*len(cols))
+	var stmt string
+	stmtRows := 0 // the rows stmt has tuples for
 	for len(rows) > 0 {
 		n := min(per, len(rows))
-		b.Reset()
-		b.WriteString(head)
 		args = args[:0]
-		for i, row := range rows[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if paren {
-				b.WriteByte('(')
-			}
-			for j, c := range cols {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(x.t.d.Placeholder(len(args) + 1))
+		for _, row := range rows[:n] {
+			for _, c := range cols {
 				v, err := x.value(c, row[c.Name])
 				if err != nil {
 					return err
 				}
 				args = append(args, v)
 			}
-			if paren {
-				b.WriteByte(')')
-			}
 		}
-		b.WriteString(tail)
-		if _, err := x.tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if n != stmtRows {
+			stmt, stmtRows = x.statement(head, tail, len(cols), n, paren), n
+		}
+		if _, err := x.tx.ExecContext(ctx, stmt, args...); err != nil {
 			return err
 		}
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// statement is head, n tuples of cols placeholders each, and tail.
+func (x *Tx) statement(head, tail string, cols, n int, paren bool) string {
+	var b strings.Builder
+	b.WriteString(head)
+	p := 0
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if paren {
+			b.WriteByte('(')
+		}
+		for j := range cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			p++
+			b.WriteString(x.t.d.Placeholder(p))
+		}
+		if paren {
+			b.WriteByte(')')
+		}
+	}
+	b.WriteString(tail)
+	return b.String()
 }
 
 func (x *Tx) value(c sink.Column, v json.RawMessage) (any, error) {

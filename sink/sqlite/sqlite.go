@@ -41,6 +41,8 @@ func Open(ctx context.Context, path, name string) (*sqldb.Target, error) {
 	// keeps updates and deletes of older rows from reading them again from
 	// the file for every statement.
 	q.Add("_pragma", "cache_size(-65536)")
+	// Every transaction (sqldb begins them with BeginTx) takes the write
+	// lock at BEGIN, so that two writers never deadlock on an upgrade.
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -64,10 +66,6 @@ func (Dialect) ForUpdate() string { return "" } // the transaction holds the wri
 
 func (Dialect) MaxParams() int { return 32766 }
 
-func (Dialect) Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
-	return db.BeginTx(ctx, nil) // _txlock=immediate: BEGIN IMMEDIATE
-}
-
 func (Dialect) ColumnType(c sink.Column) (string, error) {
 	class, t, err := sink.ClassOf(c)
 	if err != nil {
@@ -89,6 +87,9 @@ func (Dialect) ColumnType(c sink.Column) (string, error) {
 	return "TEXT", nil
 }
 
+// Value implements sqldb.Dialect: the value in the column's SQLite type
+// (ColumnType), checked as every target checks it (sink.Int, sink.Uint,
+// sink.Decimal).
 func (Dialect) Value(c sink.Column, v json.RawMessage) (any, error) {
 	class, t, err := sink.ClassOf(c)
 	if err != nil {
@@ -96,38 +97,20 @@ func (Dialect) Value(c sink.Column, v json.RawMessage) (any, error) {
 	}
 	switch class {
 	case sink.ClassInt, sink.ClassYear:
-		n, err := sink.Number(v)
+		return sink.Int(t, v)
+	case sink.ClassUint64, sink.ClassBit:
+		u, err := sink.Uint(t, v)
 		if err != nil {
 			return nil, err
 		}
-		return strconv.ParseInt(n, 10, 64)
-	case sink.ClassBit:
-		n, err := sink.Number(v)
-		if err != nil {
-			return nil, err
+		if class == sink.ClassBit && t.Arg(0, 1) < 64 {
+			return int64(u), nil // INTEGER
 		}
-		if t.Arg(0, 1) < 64 {
-			return strconv.ParseInt(n, 10, 64)
-		}
-		if _, err := strconv.ParseUint(n, 10, 64); err != nil {
-			return nil, err
-		}
-		return n, nil
-	case sink.ClassUint64:
-		n, err := sink.Number(v)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := strconv.ParseUint(n, 10, 64); err != nil {
-			return nil, err
-		}
-		return n, nil
+		return strconv.FormatUint(u, 10), nil // TEXT: past 2^63-1 an INTEGER would become REAL
+	case sink.ClassDecimal:
+		return sink.Decimal(t, v)
 	case sink.ClassFloat, sink.ClassDouble:
-		n, err := sink.Number(v)
-		if err != nil {
-			return nil, err
-		}
-		return strconv.ParseFloat(n, 64)
+		return sink.Float(v, 64) // the event's number, read as a double (REAL)
 	case sink.ClassBinary, sink.ClassGeometry:
 		return sink.Bytes(v)
 	case sink.ClassSet:
@@ -154,13 +137,9 @@ func (d Dialect) rebuildTable(table string, from, to sink.Table, renamed map[str
 	}
 	var dst, src []string
 	for _, c := range to.Columns {
-		old := c.Name
-		if o, ok := renamed[c.Name]; ok {
-			old = o
-		}
-		if _, ok := from.Column(old); ok {
+		if oc, ok := sqldb.OldColumn(from, c.Name, renamed); ok {
 			dst = append(dst, d.Quote(c.Name))
-			src = append(src, d.Quote(old))
+			src = append(src, d.Quote(oc.Name))
 		}
 	}
 	return []string{
