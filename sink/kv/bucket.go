@@ -232,32 +232,56 @@ func (b *bucket) checkpointMsg(doc []byte) *nats.Msg {
 
 // publish writes msgs as one atomic batch, if the checkpoint entry is still
 // at revision rev (0: there is none): otherwise nothing of it is stored and
-// the error wraps sink.ErrMoved.
+// the error wraps sink.ErrMoved. It returns the last message's sequence.
 func (b *bucket) publish(ctx context.Context, rev uint64, msgs []*nats.Msg) (uint64, error) {
 	id := nuid.Next()
 	// Only the first message may carry an expected sequence; it fences the
 	// whole batch, naming the checkpoint's subject.
 	msgs[0].Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(rev, 10)}
 	msgs[0].Header[jetstream.ExpectedLastSubjSeqSubjHeader] = []string{b.subject(CheckpointKey)}
+	last := len(msgs) - 1
 	for i, m := range msgs {
 		m.Header[headerBatchID] = []string{id}
 		m.Header[headerBatchSeq] = []string{strconv.Itoa(i + 1)}
-		if i < len(msgs)-1 {
-			// Staged by the server; only the commit is acknowledged, and a
-			// batch never committed is dropped whole.
-			if err := b.nc.PublishMsg(m); err != nil {
-				return 0, fmt.Errorf("write to bucket %s: %w", b.name, err)
-			}
-			continue
-		}
-		m.Header[headerBatchCommit] = []string{"1"}
-		ack, err := b.js.PublishMsg(ctx, m)
-		if err != nil {
-			return 0, b.publishError(len(msgs), rev, err)
-		}
-		return ack.Sequence, nil
 	}
-	return 0, nil
+	for _, m := range msgs[:last] {
+		// Staged by the server; only the commit is acknowledged, and a
+		// batch never committed is dropped whole.
+		if err := b.nc.PublishMsg(m); err != nil {
+			return 0, fmt.Errorf("write to bucket %s: %w", b.name, err)
+		}
+	}
+	msgs[last].Header[headerBatchCommit] = []string{"1"}
+	ack, err := b.js.PublishMsg(ctx, msgs[last])
+	if err != nil {
+		return 0, b.publishError(len(msgs), rev, err)
+	}
+	return ack.Sequence, nil
+}
+
+// publishAll writes n messages, msg(i) making the i-th, in atomic batches of
+// up to maxBatch, each fenced on rev, and returns the last one's sequence.
+// Each batch lands whole or not at all, and the fence holds across them
+// only while none of them moves the checkpoint: the checkpoint's message,
+// if any, is the last.
+func (b *bucket) publishAll(ctx context.Context, rev uint64, n int, msg func(i int) *nats.Msg) (uint64, error) {
+	var seq uint64
+	chunk := make([]*nats.Msg, 0, min(n, b.maxBatch))
+	for start := 0; start < n; start += b.maxBatch {
+		end := min(start+b.maxBatch, n)
+		chunk = chunk[:0]
+		for i := start; i < end; i++ {
+			chunk = append(chunk, msg(i))
+		}
+		var err error
+		if seq, err = b.publish(ctx, rev, chunk); err != nil {
+			if n > b.maxBatch {
+				err = fmt.Errorf("entries %d-%d of %d: %w", start+1, end, n, err)
+			}
+			return 0, err
+		}
+	}
+	return seq, nil
 }
 
 func (b *bucket) publishError(n int, rev uint64, err error) error {
@@ -274,12 +298,7 @@ func (b *bucket) publishError(n int, rev uint64, err error) error {
 // writes land all at once; more go through redo.
 func (b *bucket) commit(ctx context.Context, rev uint64, writes []write, doc []byte) error {
 	if len(writes)+1 <= b.maxBatch {
-		msgs := make([]*nats.Msg, 0, len(writes)+1)
-		for _, w := range writes {
-			msgs = append(msgs, b.msg(w))
-		}
-		_, err := b.publish(ctx, rev, append(msgs, b.checkpointMsg(doc)))
-		return err
+		return b.apply(ctx, rev, writes, doc)
 	}
 	s, err := b.stage(ctx, rev, writes, doc)
 	if err != nil {
@@ -287,8 +306,21 @@ func (b *bucket) commit(ctx context.Context, rev uint64, writes []write, doc []b
 	}
 	// Staged, the transaction is committed: another writer that finished
 	// it first (sink.ErrMoved here) did this one's work.
-	if err := b.finish(ctx, s); err != nil && !errors.Is(err, sink.ErrMoved) {
+	if err := b.complete(ctx, s, writes); err != nil && !errors.Is(err, sink.ErrMoved) {
 		return err
 	}
 	return nil
+}
+
+// apply writes writes and then the checkpoint doc, fenced on rev: in one
+// atomic batch if they fit, else in several, which only a redo (the writes
+// staged, the checkpoint at rev naming them) makes one transaction.
+func (b *bucket) apply(ctx context.Context, rev uint64, writes []write, doc []byte) error {
+	_, err := b.publishAll(ctx, rev, len(writes)+1, func(i int) *nats.Msg {
+		if i == len(writes) {
+			return b.checkpointMsg(doc)
+		}
+		return b.msg(writes[i])
+	})
+	return err
 }

@@ -16,8 +16,10 @@
 // as '=' and two upper-case hex digits, and the empty string as "=" (Key,
 // ParseKey). Tables are named without their database, as in the SQL targets;
 // the Runner refuses two tables of one name. A key column holding NULL, and a
-// key longer than 3000 bytes escaped, stop the sink (sink.ErrValue). List a
-// table with the filter TablePrefix(table) + ">".
+// key longer than 3000 bytes escaped, stop the sink (sink.ErrValue), as does
+// a row of a table with no key: such a table can be in the model (the
+// Runner stops at its first row, as with the SQL targets) but holds no row.
+// List a table with the filter TablePrefix(table) + ">".
 //
 // A row's value is a JSON object of the table's columns in source order, each
 // value exactly as the events hold it (docs/EVENTS.md, Values), null for SQL
@@ -43,8 +45,9 @@
 // of the table again in its new shape (renamed, added and dropped columns,
 // values converted where a type change alters only their form, the row
 // moved if its key changed), so that readers never see a row in an old
-// shape once the checkpoint names the new one. DropTable, Truncate and
-// AlterTable read the table's rows, and hold them in memory.
+// shape once the checkpoint names the new one. CreateTable, DropTable,
+// Truncate, AlterTable and RenameTable read the table's rows, once per
+// transaction, and hold them in memory until it ends.
 //
 // Commit writes the buffered writes and then the checkpoint:
 //
@@ -54,13 +57,15 @@
 //     redo log. The writes are staged under tributary/redo.<id>., the
 //     checkpoint entry then takes the new checkpoint with the headers
 //     Tributary-Redo and Tributary-Redo-Count (the commit point), and the
-//     staged writes are applied in atomic batches, then the checkpoint is
-//     written again without the headers. A reader sees every row as it was
-//     or as the transaction left it, the transaction's rows changing in
+//     writes are applied in atomic batches, the last of them writing the
+//     checkpoint again without the headers. A reader sees every row as it
+//     was or as the transaction left it, the transaction's rows changing in
 //     batches of up to 1,000 while the checkpoint entry carries
-//     Tributary-Redo. A writer stopped there leaves the transaction to the
-//     next one that reads the checkpoint, which finishes it before anything
-//     else; the writes are final states, so nothing is lost or applied twice.
+//     Tributary-Redo. A writer stopped there, or not told whether its
+//     commit point was stored, leaves the transaction to the next one that
+//     reads the checkpoint, which finishes it from the staged writes before
+//     anything else; the writes are final states, so nothing is lost or
+//     applied twice.
 //
 // Every batch is fenced on the checkpoint entry's revision as Tx.Checkpoint
 // read it (Nats-Expected-Last-Subject-Sequence naming the checkpoint's

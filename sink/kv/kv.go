@@ -31,9 +31,6 @@ type Target struct {
 	// maxBatch is the most messages one atomic batch holds: the server's
 	// jetstream.limits.max_batch_size.
 	maxBatch int
-	// promoteHook, if set, runs before each of Promote's commits (tests
-	// write to the live model there).
-	promoteHook func(attempt int)
 }
 
 // Open returns the target of the sink named name on nc's account, creating
@@ -98,7 +95,7 @@ func (t *Target) Begin(ctx context.Context, m sink.Model) (sink.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{b: b, m: m, writes: map[string]int{}}, nil
+	return &Tx{b: b, m: m, writes: map[string]int{}, tables: map[string]map[string]write{}}, nil
 }
 
 // Discard implements sink.Target: it deletes the shadow bucket.

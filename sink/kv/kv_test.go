@@ -28,7 +28,7 @@ func TestContract(t *testing.T) {
 		Open: func(t *testing.T, name string) sink.Target {
 			srv, ok := servers[t]
 			if !ok {
-				srv = startServer(t)
+				srv = startServer(t, 0)
 				servers[t] = srv
 			}
 			tg, err := Open(context.Background(), connect(t, srv.ClientURL()), name)
@@ -46,11 +46,14 @@ func TestContract(t *testing.T) {
 }
 
 // startServer runs a nats-server with JetStream in the test, on a random
-// loopback port.
-func startServer(t *testing.T) *server.Server {
+// loopback port. maxBatch, if not 0, is its limit on the messages of one
+// atomic batch (jetstream.limits.max_batch_size): a test that sets a
+// target's maxBatch lower than the default gives the server the same
+// limit, so that a batch over it fails instead of passing unnoticed.
+func startServer(t *testing.T, maxBatch int) *server.Server {
 	t.Helper()
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+		StoreDir: t.TempDir(), NoLog: true, NoSigs: true, JetStreamLimits: server.JSLimitOpts{MaxBatchSize: maxBatch}})
 	if err != nil {
 		t.Fatalf("nats-server: %v", err)
 	}
@@ -249,12 +252,14 @@ func keysUnder(t *testing.T, tg *Target, m sink.Model, prefix string) []string {
 // one would.
 func TestLargeTransaction(t *testing.T) {
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startServer(t, 10)
 	tg, err := Open(ctx, connect(t, srv.ClientURL()), "big")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tg.maxBatch = 10
+	spy := &checkpointSpy{JetStream: tg.js}
+	tg.js = spy
 	create := func(tx sink.Tx) error { return tx.CreateTable(ctx, items) }
 	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error {
 		if err := create(tx); err != nil {
@@ -262,6 +267,7 @@ func TestLargeTransaction(t *testing.T) {
 		}
 		return insertItems(1, 25, "n")(tx)
 	})
+	spy.wantRedo(t, "Commit of 25 rows")
 	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, itemRows(1, 25, "n"))
 
 	renamed := sink.Table{Name: items.Name, Key: items.Key, Columns: []sink.Column{items.Columns[0],
@@ -272,6 +278,7 @@ func TestLargeTransaction(t *testing.T) {
 		}
 		return tx.AlterTable(ctx, items, renamed, map[string]string{"title": "name"})
 	})
+	spy.wantRedo(t, "Commit of AlterTable")
 	want := [][]string{}
 	for _, r := range itemRows(3, 25, "n") {
 		want = append(want, append(r, "NULL"))
@@ -285,13 +292,50 @@ func TestLargeTransaction(t *testing.T) {
 		}
 		return insertItems(20, 50, "s")(tx)
 	})
+	spy.wantRedo(t, "Commit of 31 shadow rows")
 	if err := tg.Promote(ctx); err != nil {
 		t.Fatalf("Promote: %v", err)
 	}
+	spy.wantRedo(t, "Promote")
 	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, itemRows(20, 50, "s"))
 	wantCheckpointSeq(t, tg, sink.Live, 7)
 	if keys := keysUnder(t, tg, sink.Live, redoPrefix); len(keys) > 0 {
 		t.Errorf("staged writes left behind: %v", keys)
+	}
+}
+
+// checkpointSpy is a target's JetStream with its checkpoint writes
+// recorded. With loseRedoAck set it reports the write that commits a redo
+// (the checkpoint naming staged writes) as failed after the server has
+// stored it, as when its acknowledgement is lost.
+type checkpointSpy struct {
+	jetstream.JetStream
+	headers     []nats.Header
+	loseRedoAck bool
+}
+
+func (s *checkpointSpy) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	ack, err := s.JetStream.PublishMsg(ctx, m, opts...)
+	if strings.HasSuffix(m.Subject, "."+CheckpointKey) {
+		s.headers = append(s.headers, m.Header)
+		if err == nil && s.loseRedoAck && m.Header.Get(headerRedo) != "" {
+			return nil, nats.ErrTimeout
+		}
+	}
+	return ack, err
+}
+
+// wantRedo checks that the checkpoint writes since the last call were a
+// redo's: its commit point, naming staged writes, then its completion.
+func (s *checkpointSpy) wantRedo(t *testing.T, what string) {
+	t.Helper()
+	var got []string
+	for _, h := range s.headers {
+		got = append(got, h.Get(headerRedoCount))
+	}
+	s.headers = nil
+	if len(got) != 2 || got[0] == "" || got[1] != "" {
+		t.Errorf("%s wrote checkpoints with %s %q, want a redo: [count \"\"]", what, headerRedoCount, got)
 	}
 }
 
@@ -319,7 +363,7 @@ func wantCheckpointSeq(t *testing.T, tg *Target, m sink.Model, seq uint64) {
 // which finishes it before anything else.
 func TestRedoRecovery(t *testing.T) {
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startServer(t, 4)
 	tg, err := Open(ctx, connect(t, srv.ClientURL()), "redo")
 	if err != nil {
 		t.Fatal(err)
@@ -349,6 +393,7 @@ func TestRedoRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	other.maxBatch = tg.maxBatch
 	tx2, err := other.Begin(ctx, sink.Live)
 	if err != nil {
 		t.Fatal(err)
@@ -368,11 +413,150 @@ func TestRedoRecovery(t *testing.T) {
 	}
 }
 
+// TestLostRedoAcknowledgement: a writer that does not learn whether the
+// write committing its redo was stored leaves the staged writes, which the
+// next writer needs if it was (it was: the server stored it before the
+// acknowledgement got lost).
+func TestLostRedoAcknowledgement(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, 4)
+	tg, err := Open(ctx, connect(t, srv.ClientURL()), "lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.maxBatch = 4
+	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error { return tx.CreateTable(ctx, items) })
+	tg.js = &checkpointSpy{JetStream: tg.js, loseRedoAck: true}
+	tx, err := tg.Begin(ctx, sink.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := insertItems(1, 9, "r")(tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx, sink.Checkpoint{Seq: 2, Tables: []sink.Table{items}}); err == nil {
+		t.Fatal("Commit with its acknowledgement lost = nil, want an error")
+	}
+
+	other, err := Open(ctx, connect(t, srv.ClientURL()), "lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.maxBatch = tg.maxBatch
+	tx2, err := other.Begin(ctx, sink.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx2.Rollback()
+	cp, err := tx2.Checkpoint(ctx)
+	if err != nil || cp.Seq != 2 {
+		t.Fatalf("Tx.Checkpoint() after a lost acknowledgement = seq %d, %v, want seq 2", cp.Seq, err)
+	}
+	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, itemRows(1, 9, "r"))
+	if keys := keysUnder(t, tg, sink.Live, redoPrefix); len(keys) > 0 {
+		t.Errorf("staged writes left behind: %v", keys)
+	}
+}
+
+// TestTableWithoutKey: a table with no key can be created, as in the SQL
+// targets (the Runner stops at its first row, with a hint), but a row of
+// it, or a table's rows altered to have no key, stop the sink.
+func TestTableWithoutKey(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, 0)
+	tg, err := Open(ctx, connect(t, srv.ClientURL()), "nokey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := sink.Table{Name: sink.TableName{Database: "shop", Table: "log"}, Columns: items.Columns}
+	commit(t, tg, sink.Live, 1, []sink.Table{log, items}, func(tx sink.Tx) error {
+		if err := tx.CreateTable(ctx, log); err != nil {
+			return err
+		}
+		if err := tx.CreateTable(ctx, items); err != nil {
+			return err
+		}
+		return insertItems(1, 2, "n")(tx)
+	})
+	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), log.Name, [][]string{})
+
+	keyless := items
+	keyless.Key = nil
+	for _, tt := range []struct {
+		name string
+		fn   func(tx sink.Tx) error
+	}{
+		{"Upsert", func(tx sink.Tx) error { return tx.Upsert(ctx, log, []sink.Row{item(1, "a")}) }},
+		{"AlterTable", func(tx sink.Tx) error { return tx.AlterTable(ctx, items, keyless, nil) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tx, err := tg.Begin(ctx, sink.Live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if err := tt.fn(tx); !errors.Is(err, sink.ErrValue) {
+				t.Errorf("%s = %v, want an error wrapping sink.ErrValue", tt.name, err)
+			}
+		})
+	}
+}
+
+// TestTableChangesInOneTransaction: rows written, table changes and more
+// rows in one transaction each see what the ones before them did.
+func TestTableChangesInOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, 0)
+	tg, err := Open(ctx, connect(t, srv.ClientURL()), "ddl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error {
+		if err := tx.CreateTable(ctx, items); err != nil {
+			return err
+		}
+		return insertItems(1, 5, "n")(tx)
+	})
+	titled := sink.Table{Name: items.Name, Key: items.Key, Columns: []sink.Column{items.Columns[0],
+		{Name: "title", Type: "varchar(20)", Nullable: true, Charset: "utf8mb4"}, {Name: "note", Type: "text", Nullable: true}}}
+	untitled := titled
+	untitled.Columns = titled.Columns[:2]
+	goods := untitled
+	goods.Name = sink.TableName{Database: "shop", Table: "goods"}
+	commit(t, tg, sink.Live, 2, []sink.Table{goods, items}, func(tx sink.Tx) error {
+		steps := []func() error{
+			func() error { return tx.Upsert(ctx, items, []sink.Row{item(6, "n6")}) },
+			func() error { return tx.Delete(ctx, items, []sink.Row{{"id": json.RawMessage("1")}}) },
+			func() error { return tx.AlterTable(ctx, items, titled, map[string]string{"title": "name"}) },
+			func() error {
+				return tx.Upsert(ctx, titled, []sink.Row{{"id": json.RawMessage("7"), "title": json.RawMessage(`"n7"`), "note": nil}})
+			},
+			func() error { return tx.AlterTable(ctx, titled, untitled, nil) },
+			func() error { return tx.Delete(ctx, untitled, []sink.Row{{"id": json.RawMessage("2")}}) },
+			func() error { return tx.RenameTable(ctx, untitled, goods.Name) },
+			func() error { return tx.CreateTable(ctx, items) },
+			func() error { return tx.Upsert(ctx, items, []sink.Row{item(1, "again1")}) },
+		}
+		for i, step := range steps {
+			if err := step(); err != nil {
+				return fmt.Errorf("step %d: %w", i+1, err)
+			}
+		}
+		return nil
+	})
+	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), goods.Name, itemRows(3, 7, "n"))
+	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, itemRows(1, 1, "again"))
+}
+
 // TestConflict: two writers from the same checkpoint cannot both commit,
 // whatever the size of their transactions, and the loser leaves nothing.
 func TestConflict(t *testing.T) {
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startServer(t, 5)
 	tg, err := Open(ctx, connect(t, srv.ClientURL()), "race")
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +610,7 @@ func TestConflict(t *testing.T) {
 // (as AlterTable and Promote do) keeps them apart.
 func TestJSONNull(t *testing.T) {
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startServer(t, 0)
 	tg, err := Open(ctx, connect(t, srv.ClientURL()), "docs")
 	if err != nil {
 		t.Fatal(err)
@@ -473,7 +657,7 @@ func TestJSONNull(t *testing.T) {
 
 func TestValueErrors(t *testing.T) {
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startServer(t, 0)
 	tg, err := Open(ctx, connect(t, srv.ClientURL()), "bad")
 	if err != nil {
 		t.Fatal(err)
@@ -502,7 +686,7 @@ func TestValueErrors(t *testing.T) {
 			}
 			defer tx.Rollback()
 			if err := tx.Upsert(ctx, table, []sink.Row{tt.row}); !errors.Is(err, sink.ErrValue) {
-				t.Errorf("Insert(%v) = %v, want an error wrapping sink.ErrValue", tt.row, err)
+				t.Errorf("Upsert(%v) = %v, want an error wrapping sink.ErrValue", tt.row, err)
 			}
 		})
 	}
@@ -536,7 +720,15 @@ func TestConvert(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := convert(col(tt.from), col(tt.to), json.RawMessage(tt.in))
+			from, err := columnOf(col(tt.from))
+			if err != nil {
+				t.Fatal(err)
+			}
+			to, err := columnOf(col(tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := convert(from, to, json.RawMessage(tt.in))
 			if tt.want == "" {
 				if err == nil {
 					t.Errorf("convert(%s, %s → %s) = %s, want an error", tt.in, tt.from, tt.to, got)
@@ -585,7 +777,7 @@ func TestPromoteWhileProjecting(t *testing.T) {
 	}{{"one batch", defaultMaxBatch}, {"redo", 3}} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			srv := startServer(t)
+			srv := startServer(t, tt.maxBatch)
 			tg, err := Open(ctx, connect(t, srv.ClientURL()), "busy")
 			if err != nil {
 				t.Fatal(err)
@@ -607,8 +799,9 @@ func TestPromoteWhileProjecting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			projection.maxBatch = tt.maxBatch
 			var attempts []int
-			tg.promoteHook = func(attempt int) {
+			beforeCommit := func(attempt int) {
 				attempts = append(attempts, attempt)
 				if attempt > 2 {
 					return
@@ -622,7 +815,7 @@ func TestPromoteWhileProjecting(t *testing.T) {
 					return tx.Upsert(ctx, items, []sink.Row{item(2, "shadow2"), item(90+attempt, "new")})
 				})
 			}
-			if err := tg.Promote(ctx); err != nil {
+			if err := tg.promote(ctx, beforeCommit); err != nil {
 				t.Fatalf("Promote: %v", err)
 			}
 			if !slices.Equal(attempts, []int{1, 2, 3}) {

@@ -40,7 +40,11 @@ func digestOf(e entry) digest {
 // fail; Promote reads what it wrote and tries again, up to promoteAttempts
 // times. It holds a digest of every live row and the differing shadow rows
 // in memory.
-func (t *Target) Promote(ctx context.Context) error {
+func (t *Target) Promote(ctx context.Context) error { return t.promote(ctx, nil) }
+
+// promote is Promote; beforeCommit, if set, runs before each commit
+// attempt (tests commit to the live model there).
+func (t *Target) promote(ctx context.Context, beforeCommit func(attempt int)) error {
 	shadow, err := t.bucket(ctx, sink.Shadow, false)
 	if err != nil {
 		return err
@@ -86,8 +90,8 @@ func (t *Target) Promote(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if t.promoteHook != nil {
-			t.promoteHook(attempt)
+		if beforeCommit != nil {
+			beforeCommit(attempt)
 		}
 		err = live.commit(ctx, rev, writes, scp.doc)
 		if err == nil {
@@ -96,23 +100,11 @@ func (t *Target) Promote(ctx context.Context) error {
 		if !errors.Is(err, sink.ErrMoved) || attempt == promoteAttempts {
 			return fmt.Errorf("promote bucket %s (attempt %d): %w", shadow.name, attempt, err)
 		}
-		// What the projection wrote since rev: the live rows it changed.
 		now, err := live.settled(ctx)
 		if err != nil {
 			return err
 		}
-		err = live.scan(ctx, jetstream.ConsumerConfig{FilterSubject: live.subject(">"), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: rev + 1},
-			func(e entry) error {
-				switch {
-				case strings.HasPrefix(e.key, reservedPrefix):
-				case e.removed():
-					delete(liveRows, e.key)
-				default:
-					liveRows[e.key] = digestOf(e)
-				}
-				return nil
-			})
-		if err != nil {
+		if err := live.follow(ctx, rev, liveRows); err != nil {
 			return err
 		}
 		rev = now.rev
@@ -149,4 +141,20 @@ func diff(ctx context.Context, shadow *bucket, liveRows, shadowRows map[string]d
 		}
 	}
 	return writes, nil
+}
+
+// follow brings the digests of b's rows up to date with what was written
+// to b after stream sequence rev (a projection's commits).
+func (b *bucket) follow(ctx context.Context, rev uint64, digests map[string]digest) error {
+	return b.scan(ctx, jetstream.ConsumerConfig{FilterSubject: b.subject(">"), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: rev + 1},
+		func(e entry) error {
+			switch {
+			case strings.HasPrefix(e.key, reservedPrefix):
+			case e.removed():
+				delete(digests, e.key)
+			default:
+				digests[e.key] = digestOf(e)
+			}
+			return nil
+		})
 }

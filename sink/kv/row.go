@@ -37,46 +37,53 @@ func columnOf(col sink.Column) (column, error) {
 	return column{Column: col, class: class, typ: typ}, nil
 }
 
-// columns checks that the read model can hold a table: column types it
-// knows, and key columns among its columns.
-func columns(t *sink.Table) ([]column, error) {
-	out := make([]column, len(t.Columns))
+// layout is what writing a table's rows takes, worked out once per call
+// rather than once per row: each column's class, its name as a JSON object
+// member, and the key columns.
+type layout struct {
+	t      *sink.Table
+	prefix string // TablePrefix(t.Name.Table)
+	cols   []column
+	names  [][]byte // `"name":`
+	key    []column // in key order
+}
+
+// layoutOf checks that the read model can hold a table: column types it
+// knows, and key columns among its columns. A table with no key can be
+// created, as in the SQL targets (the Runner stops at its first row), but
+// holds no row.
+func layoutOf(t *sink.Table) (*layout, error) {
+	l := &layout{t: t, prefix: TablePrefix(t.Name.Table), cols: make([]column, len(t.Columns)), names: make([][]byte, len(t.Columns))}
 	for i, col := range t.Columns {
 		cc, err := columnOf(col)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", t.Name, err)
 		}
-		out[i] = cc
-	}
-	if len(t.Key) == 0 {
-		return nil, fmt.Errorf("table %s has no key, and a KV read model keys each row by it", t.Name)
+		name, _ := json.Marshal(col.Name)
+		l.cols[i], l.names[i] = cc, append(name, ':')
 	}
 	for _, k := range t.Key {
-		if _, ok := t.Column(k); !ok {
+		i := slices.IndexFunc(t.Columns, func(c sink.Column) bool { return c.Name == k })
+		if i < 0 {
 			return nil, fmt.Errorf("table %s has no key column %s", t.Name, k)
 		}
+		l.key = append(l.key, l.cols[i])
 	}
-	return out, nil
+	return l, nil
 }
 
-// encode writes row as a JSON object of t's columns, in t's order, each
-// value as the events hold it (a column the row lacks is null). It returns
-// the row's key and the HeaderJSONNull value ("" for none).
-func encode(t *sink.Table, row sink.Row) (key string, value []byte, jsonNull string, err error) {
-	cols, err := columns(t)
-	if err != nil {
-		return "", nil, "", err
-	}
+// encode writes row as a JSON object of the table's columns, in order,
+// each value as the events hold it (a column the row lacks is null), under
+// the row's key.
+func (l *layout) encode(row sink.Row) (write, error) {
 	var b bytes.Buffer
 	var nulls []string
 	b.WriteByte('{')
-	for i, col := range cols {
+	for i, col := range l.cols {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		name, _ := json.Marshal(col.Name)
-		b.Write(name)
-		b.WriteByte(':')
+		b.Write(l.names[i])
 		v := row[col.Name]
 		switch {
 		case v == nil:
@@ -90,48 +97,45 @@ func encode(t *sink.Table, row sink.Row) (key string, value []byte, jsonNull str
 			b.WriteString("null")
 		default:
 			if err := check(col, v); err != nil {
-				return "", nil, "", valueError(t, col, v, err)
+				return write{}, valueError(l.t, col, v, err)
 			}
 			if err := json.Compact(&b, v); err != nil {
-				return "", nil, "", valueError(t, col, v, err)
+				return write{}, valueError(l.t, col, v, err)
 			}
 		}
 	}
 	b.WriteByte('}')
-	key, err = keyOf(t, row)
+	key, err := l.keyOf(row)
 	if err != nil {
-		return "", nil, "", err
+		return write{}, err
 	}
+	w := write{key: key, value: b.Bytes()}
 	if len(nulls) > 0 {
 		h, _ := json.Marshal(nulls)
-		jsonNull = string(h)
+		w.jsonNull = string(h)
 	}
-	return key, b.Bytes(), jsonNull, nil
+	return w, nil
 }
 
 // keyOf returns the key of the row whose key columns image holds.
-func keyOf(t *sink.Table, image sink.Row) (string, error) {
-	values := make([]string, len(t.Key))
-	for i, k := range t.Key {
-		col, ok := t.Column(k)
+func (l *layout) keyOf(image sink.Row) (string, error) {
+	if len(l.key) == 0 {
+		return "", fmt.Errorf("table %s has no key, and a KV read model keys each row by it: %w", l.t.Name, sink.ErrValue)
+	}
+	values := make([]string, len(l.key))
+	for i, c := range l.key {
+		v, ok := image[c.Name]
 		if !ok {
-			return "", fmt.Errorf("table %s has no key column %s", t.Name, k)
+			return "", fmt.Errorf("table %s: the key image has no column %s", l.t.Name, c.Name)
 		}
-		cc, err := columnOf(col)
-		if err != nil {
-			return "", err
-		}
-		v, ok := image[k]
-		if !ok {
-			return "", fmt.Errorf("table %s: the key image has no column %s", t.Name, k)
-		}
-		if values[i], err = keyText(cc, v); err != nil {
-			return "", valueError(t, cc, v, err)
+		var err error
+		if values[i], err = keyText(c, v); err != nil {
+			return "", valueError(l.t, c, v, err)
 		}
 	}
-	key := Key(t.Name.Table, values...)
+	key := Key(l.t.Name.Table, values...)
 	if len(key) > maxKeyLen {
-		return "", fmt.Errorf("table %s: key %.60s… is %d bytes escaped, over the %d a KV key can be here: %w", t.Name, key, len(key), maxKeyLen, sink.ErrValue)
+		return "", fmt.Errorf("table %s: key %.60s… is %d bytes escaped, over the %d a KV key can be here: %w", l.t.Name, key, len(key), maxKeyLen, sink.ErrValue)
 	}
 	return key, nil
 }
@@ -253,33 +257,58 @@ func decode(value []byte, jsonNull string) (sink.Row, error) {
 	return row, nil
 }
 
-// reshape turns a row of from into one of to: renamed maps new column names
-// to old, a column of to found in neither is NULL, a column of from in
-// neither is dropped, and a column whose type changed has its value
-// converted.
-func reshape(from, to *sink.Table, renamed map[string]string, row sink.Row) (sink.Row, error) {
-	out := make(sink.Row, len(to.Columns))
-	for _, tc := range to.Columns {
+// reshaper turns rows of one table shape into rows of another
+// (AlterTable, RenameTable), the columns matched once.
+type reshaper struct {
+	from, to *layout
+	// src has, for each column of to, the index of its column in from; -1
+	// for a column added.
+	src []int
+}
+
+// reshaperOf matches the columns of two shapes: renamed maps new column
+// names to old, a column of to found in neither is added (NULL), a column
+// of from in neither is dropped.
+func reshaperOf(from, to *sink.Table, renamed map[string]string) (*reshaper, error) {
+	fl, err := layoutOf(from)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := layoutOf(to)
+	if err != nil {
+		return nil, err
+	}
+	r := &reshaper{from: fl, to: tl, src: make([]int, len(to.Columns))}
+	for i, tc := range to.Columns {
 		old := tc.Name
 		if o, ok := renamed[tc.Name]; ok {
 			old = o
 		}
-		fc, ok := from.Column(old)
-		if !ok {
+		r.src[i] = slices.IndexFunc(from.Columns, func(c sink.Column) bool { return c.Name == old })
+	}
+	return r, nil
+}
+
+// reshape returns a stored row of from as a row of to, a value whose
+// column changed type converted.
+func (r *reshaper) reshape(row sink.Row) (write, error) {
+	out := make(sink.Row, len(r.to.cols))
+	for i, tc := range r.to.cols {
+		if r.src[i] < 0 {
 			out[tc.Name] = nil
 			continue
 		}
-		v, err := convert(fc, tc, row[old])
+		fc := r.from.cols[r.src[i]]
+		v, err := convert(fc, tc, row[fc.Name])
 		if err != nil {
-			col, _ := columnOf(tc)
-			return nil, valueError(to, col, row[old], err)
+			return write{}, valueError(r.to.t, tc, row[fc.Name], err)
 		}
 		out[tc.Name] = v
 	}
-	return out, nil
+	return r.to.encode(out)
 }
 
-// convert turns a stored value of column from into one of column to, as
+// convert turns a stored value of column fc into one of column tc, as
 // the events would write it after the type change, where the two differ
 // only in form: a number and its text (INT to VARCHAR and back), a decimal
 // rescaled (INT or DECIMAL to DECIMAL(p,s), rounding half away from zero
@@ -288,17 +317,9 @@ func reshape(from, to *sink.Table, renamed map[string]string, row sink.Row) (sin
 // rendering), a SET and its labels joined by commas. Other values are kept as they are if
 // they are values of the new type; one that is not cannot be held, and
 // stops the sink.
-func convert(from, to sink.Column, v json.RawMessage) (json.RawMessage, error) {
-	if v == nil || from.Type == to.Type && from.Charset == to.Charset {
+func convert(fc, tc column, v json.RawMessage) (json.RawMessage, error) {
+	if v == nil || fc.Type == tc.Type && fc.Charset == tc.Charset {
 		return v, nil
-	}
-	fc, err := columnOf(from)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := columnOf(to)
-	if err != nil {
-		return nil, err
 	}
 	binary := func(c sink.Class) bool { return c == sink.ClassBinary || c == sink.ClassGeometry }
 	switch {
@@ -355,7 +376,7 @@ func convert(from, to sink.Column, v json.RawMessage) (json.RawMessage, error) {
 		v, _ = json.Marshal(s)
 	}
 	if err := check(tc, v); err != nil {
-		return nil, fmt.Errorf("no value of %s holds it: %w", to.Type, err)
+		return nil, fmt.Errorf("no value of %s holds it: %w", tc.Type, err)
 	}
 	return v, nil
 }

@@ -29,6 +29,10 @@ type Tx struct {
 	// writes indexes list by key.
 	writes map[string]int
 	list   []write
+	// tables holds the rows of each table the transaction has read (by
+	// TablePrefix) as it sees them: as stored, with its own writes over
+	// them. set keeps them so, and a table is read from the bucket once.
+	tables map[string]map[string]write
 	done   bool
 }
 
@@ -63,42 +67,58 @@ func (x *Tx) begin(ctx context.Context) error {
 func (x *Tx) set(w write) {
 	if i, ok := x.writes[w.key]; ok {
 		x.list[i] = w
-		return
+	} else {
+		x.writes[w.key] = len(x.list)
+		x.list = append(x.list, w)
 	}
-	x.writes[w.key] = len(x.list)
-	x.list = append(x.list, w)
+	// A key's first token is its table's (no token holds '.').
+	if rows, ok := x.tables[w.key[:strings.IndexByte(w.key, '.')+1]]; ok {
+		if w.remove {
+			delete(rows, w.key)
+		} else {
+			rows[w.key] = w
+		}
+	}
 }
 
 // rows returns the rows of a table as the transaction sees them: as stored,
-// with its own writes over them.
-func (x *Tx) rows(ctx context.Context, t *sink.Table) (map[string]write, error) {
+// with its own writes over them. The map is the transaction's own, which
+// set keeps current: callers iterate over a copy of its keys.
+func (x *Tx) rows(ctx context.Context, l *layout) (map[string]write, error) {
+	if rows, ok := x.tables[l.prefix]; ok {
+		return rows, nil
+	}
 	if err := x.begin(ctx); err != nil {
 		return nil, err
 	}
-	prefix := TablePrefix(t.Name.Table)
-	out := map[string]write{}
-	err := x.b.rows(ctx, prefix, func(e entry) error {
-		out[e.key] = write{key: e.key, value: e.data, jsonNull: e.header.Get(HeaderJSONNull)}
+	rows := map[string]write{}
+	err := x.b.rows(ctx, l.prefix, func(e entry) error {
+		rows[e.key] = write{key: e.key, value: e.data, jsonNull: e.header.Get(HeaderJSONNull)}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the rows of %s: %w", t.Name, err)
+		return nil, fmt.Errorf("read the rows of %s: %w", l.t.Name, err)
 	}
 	for _, w := range x.list {
 		switch {
-		case !strings.HasPrefix(w.key, prefix):
+		case !strings.HasPrefix(w.key, l.prefix):
 		case w.remove:
-			delete(out, w.key)
+			delete(rows, w.key)
 		default:
-			out[w.key] = w
+			rows[w.key] = w
 		}
 	}
-	return out, nil
+	x.tables[l.prefix] = rows
+	return rows, nil
 }
 
 // purge removes every row of a table.
 func (x *Tx) purge(ctx context.Context, t *sink.Table) error {
-	rows, err := x.rows(ctx, t)
+	l, err := layoutOf(t)
+	if err != nil {
+		return err
+	}
+	rows, err := x.rows(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -111,21 +131,32 @@ func (x *Tx) purge(ctx context.Context, t *sink.Table) error {
 // CreateTable implements sink.Tx: the table's shape lives in the
 // checkpoint, so creating it only removes the rows of any table of that
 // name.
-func (x *Tx) CreateTable(ctx context.Context, t sink.Table) error {
-	if _, err := columns(&t); err != nil {
-		return err
-	}
-	return x.purge(ctx, &t)
-}
+func (x *Tx) CreateTable(ctx context.Context, t sink.Table) error { return x.purge(ctx, &t) }
 
 // AlterTable implements sink.Tx: every row of the table is written again in
 // the new shape (and under its new key, if the key changed), as readers
 // read the JSON.
 func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[string]string) error {
-	if _, err := columns(&to); err != nil {
+	return x.rewrite(ctx, &from, &to, renamed)
+}
+
+// RenameTable implements sink.Tx: every row moves to the keys of the new
+// table name.
+func (x *Tx) RenameTable(ctx context.Context, from sink.Table, to sink.TableName) error {
+	dst := from
+	dst.Name = to
+	return x.rewrite(ctx, &from, &dst, nil)
+}
+
+// rewrite writes every row of table from again as a row of to, converted
+// (see reshaperOf), removing it from its old key if its key changed; a row
+// that comes out alike is left as it is.
+func (x *Tx) rewrite(ctx context.Context, from, to *sink.Table, renamed map[string]string) error {
+	r, err := reshaperOf(from, to, renamed)
+	if err != nil {
 		return err
 	}
-	rows, err := x.rows(ctx, &from)
+	rows, err := x.rows(ctx, r.from)
 	if err != nil {
 		return err
 	}
@@ -137,49 +168,17 @@ func (x *Tx) AlterTable(ctx context.Context, from, to sink.Table, renamed map[st
 		if err != nil {
 			return fmt.Errorf("table %s key %s: %w", from.Name, k, err)
 		}
-		if row, err = reshape(&from, &to, renamed, row); err != nil {
-			return fmt.Errorf("key %s: %w", k, err)
-		}
-		key, value, jsonNull, err := encode(&to, row)
+		nw, err := r.reshape(row)
 		if err != nil {
 			return fmt.Errorf("key %s: %w", k, err)
 		}
-		if key == k && bytes.Equal(value, w.value) && jsonNull == w.jsonNull {
+		if nw.key == k && bytes.Equal(nw.value, w.value) && nw.jsonNull == w.jsonNull {
 			continue
 		}
-		if key != k {
+		if nw.key != k {
 			x.set(write{key: k, remove: true})
 		}
-		moved = append(moved, write{key: key, value: value, jsonNull: jsonNull})
-	}
-	for _, w := range moved {
-		x.set(w)
-	}
-	return nil
-}
-
-// RenameTable implements sink.Tx: every row moves to the keys of the new
-// table name.
-func (x *Tx) RenameTable(ctx context.Context, from sink.Table, to sink.TableName) error {
-	rows, err := x.rows(ctx, &from)
-	if err != nil {
-		return err
-	}
-	dst := from
-	dst.Name = to
-	moved := make([]write, 0, len(rows))
-	for _, k := range sortedKeys(rows) {
-		w := rows[k]
-		row, err := decode(w.value, w.jsonNull)
-		if err != nil {
-			return fmt.Errorf("table %s key %s: %w", from.Name, k, err)
-		}
-		key, value, jsonNull, err := encode(&dst, row)
-		if err != nil {
-			return fmt.Errorf("key %s: %w", k, err)
-		}
-		x.set(write{key: k, remove: true})
-		moved = append(moved, write{key: key, value: value, jsonNull: jsonNull})
+		moved = append(moved, nw)
 	}
 	for _, w := range moved {
 		x.set(w)
@@ -198,8 +197,12 @@ func (x *Tx) Delete(ctx context.Context, t sink.Table, keys []sink.Row) error {
 	if err := x.begin(ctx); err != nil {
 		return err
 	}
+	l, err := layoutOf(&t)
+	if err != nil {
+		return err
+	}
 	for _, k := range keys {
-		key, err := keyOf(&t, k)
+		key, err := l.keyOf(k)
 		if err != nil {
 			return err
 		}
@@ -213,12 +216,16 @@ func (x *Tx) Upsert(ctx context.Context, t sink.Table, rows []sink.Row) error {
 	if err := x.begin(ctx); err != nil {
 		return err
 	}
+	l, err := layoutOf(&t)
+	if err != nil {
+		return err
+	}
 	for _, r := range rows {
-		key, value, jsonNull, err := encode(&t, r)
+		w, err := l.encode(r)
 		if err != nil {
 			return err
 		}
-		x.set(write{key: key, value: value, jsonNull: jsonNull})
+		x.set(w)
 	}
 	return nil
 }
@@ -247,5 +254,5 @@ func (x *Tx) Rollback() error {
 }
 
 func (x *Tx) end() {
-	x.done, x.list, x.writes = true, nil, nil
+	x.done, x.list, x.writes, x.tables = true, nil, nil, nil
 }
