@@ -16,8 +16,9 @@ build:
 	$(GO) build -o $(BIN)/tributary ./cmd/tributary
 
 ## test: every test, unit and integration; integration tests start private
-## MariaDB instances (scripts/mariadb-sandbox.sh, installing mariadb-server
-## with apt if it is missing) and real nats-server processes themselves.
+## MariaDB and PostgreSQL instances (scripts/mariadb-sandbox.sh,
+## scripts/postgres-sandbox.sh, installing the servers with apt if they are
+## missing) and real nats-server processes themselves.
 test: mariadb tools
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -48,7 +49,8 @@ $(STATICCHECK):
 	GOBIN=$(abspath $(BIN)/tools) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## demo: a private MariaDB sandbox, tributary on its embedded NATS server,
-## a small shop workload, the events printed with tributary tail.
+## a small shop workload, the events printed with tributary tail, and a
+## SQLite read model kept by tributary project and rebuilt as of a moment.
 demo: build mariadb
 	scripts/demo.sh
 
@@ -57,7 +59,7 @@ bench: build mariadb
 	scripts/bench.sh
 
 fuzz:
-	$(GO) test ./binlog -run '^$$' -fuzz FuzzEscapeKey -fuzztime 30s
+	$(GO) test . -run '^$$' -fuzz FuzzEscapeKey -fuzztime 30s
 	$(GO) test ./binlog -run '^$$' -fuzz FuzzDecodeRows -fuzztime 60s
 
 clean:

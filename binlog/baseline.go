@@ -253,8 +253,8 @@ func loadSchema(baseline []byte, events [][]byte, include []string) (*Schema, ba
 		if len(tokens) != 3 || tokens[2] != schemaSubjectToken {
 			return nil, doc, fmt.Errorf("%w: a schema_changed event in the stream has the subject %q, not <db>.<table>.%s: was it written by tributary?", tributary.ErrPreflight, ev.Subject, schemaSubjectToken)
 		}
-		db, ok1 := unescapeValue(tokens[0])
-		table, ok2 := unescapeValue(tokens[1])
+		db, ok1 := tributary.UnescapeToken(tokens[0])
+		table, ok2 := tributary.UnescapeToken(tokens[1])
 		if !ok1 || !ok2 {
 			return nil, doc, fmt.Errorf("%w: a schema_changed event in the stream has the subject %q, which is not escaped as tributary escapes: was it written by tributary?", tributary.ErrPreflight, ev.Subject)
 		}

@@ -29,7 +29,7 @@ func buildEvent(o *Options, t *table, tx *transaction, idx int, op byte, before,
 		}
 		keyValues[i] = s
 	}
-	keyToken := EscapeKey(keyValues)
+	keyToken := tributary.EscapeKey(keyValues)
 	subject := t.subjectPrefix + keyToken
 	id := o.Name + ":" + tx.id + ":" + strconv.Itoa(idx)
 
@@ -116,7 +116,7 @@ const schemaSubjectToken = "~schema"
 // CloudEvents body, all but its closing "txlast" member. columns is nil
 // when the definition the statement left is not known.
 func buildSchemaEvent(o *Options, ref tableRef, tx *transaction, idx int, stmt, defaultDB string, def *tableSchema) (tributary.Event, error) {
-	subject := o.Prefix + "." + EscapeToken(ref.db) + "." + EscapeToken(ref.name) + "." + schemaSubjectToken
+	subject := o.Prefix + "." + tributary.EscapeToken(ref.db) + "." + tributary.EscapeToken(ref.name) + "." + schemaSubjectToken
 	id := o.Name + ":" + tx.id + ":" + strconv.Itoa(idx)
 	b := appendEnvelope(make([]byte, 0, 512+len(stmt)), o, id, ref.db+"."+ref.name+".schema_changed", subject, tx, idx)
 	if !utf8.ValidString(stmt) {

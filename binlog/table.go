@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/tributary-cdc/tributary"
 )
 
 // kind says how a column's decoded values are written as JSON.
@@ -221,7 +223,7 @@ func newTable(tm *replication.TableMapEvent, prefix string, cat catalog, keys ma
 	}
 	t.version = schemaVersion(tm, t.columns)
 	t.typePrefix = t.schema + "." + t.name + "."
-	t.subjectPrefix = prefix + "." + EscapeToken(t.schema) + "." + EscapeToken(t.name) + "."
+	t.subjectPrefix = prefix + "." + tributary.EscapeToken(t.schema) + "." + tributary.EscapeToken(t.name) + "."
 	return t, nil
 }
 

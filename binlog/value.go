@@ -293,6 +293,8 @@ func appendBase64(dst []byte, b []byte) []byte {
 	return append(dst, '"')
 }
 
+const hexDigit = "0123456789ABCDEF"
+
 // appendString appends s as a JSON string. s must be valid UTF-8.
 func appendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
@@ -313,7 +315,7 @@ func appendString[T string | []byte](dst []byte, s T) []byte {
 		case '\t':
 			dst = append(dst, '\\', 't')
 		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			dst = append(dst, '\\', 'u', '0', '0', hexDigit[c>>4], hexDigit[c&0xF])
 		}
 		start = i + 1
 	}

@@ -64,7 +64,7 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 	cons, err := js.OrderedConsumer(ctx, stream, cfg)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("read stream %s: %w (check --stream, or start tributary first)", stream, err)
+			return fmt.Errorf("read stream %s: %w (check --stream, or start tributary first)", stream, ErrNoStream)
 		}
 		return fmt.Errorf("read stream %s: %w", stream, err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tributary-cdc/tributary/binlog"
+	"github.com/tributary-cdc/tributary"
 )
 
 // TestKeys: which columns identify a row, and the subject built from them,
@@ -87,7 +87,7 @@ func TestKeys(t *testing.T) {
 	// object has it.
 	for i, e := range evs[8:] {
 		token := strings.TrimPrefix(e.Subject, "k.odd.")
-		values, ok := binlog.UnescapeKey(token)
+		values, ok := tributary.UnescapeKey(token)
 		if !ok {
 			t.Fatalf("subject %q: token %q does not unescape", e.Subject, token)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tributary-cdc/tributary"
 )
 
 // Op is what a change does.
@@ -92,12 +94,11 @@ func Decode(seq uint64, body []byte) (Change, error) {
 	if !ok1 || !ok2 || strings.Contains(key, ".") {
 		return Change{}, fmt.Errorf("event %d: subject %q: want db.table.key", seq, env.Subject)
 	}
-	var err error
-	if ch.Table.Database, err = unescapeToken(db); err == nil {
-		ch.Table.Table, err = unescapeToken(table)
-	}
-	if err != nil {
-		return Change{}, fmt.Errorf("event %d: subject %q: %w", seq, env.Subject, err)
+	var okDB, okTable bool
+	ch.Table.Database, okDB = tributary.UnescapeToken(db)
+	ch.Table.Table, okTable = tributary.UnescapeToken(table)
+	if !okDB || !okTable {
+		return Change{}, fmt.Errorf("event %d: subject %q: database or table is not an escaped token (docs/EVENTS.md, Subject)", seq, env.Subject)
 	}
 	d := &env.Data
 	if key == "~schema" {
@@ -158,38 +159,4 @@ func nullsOf(m map[string]json.RawMessage, jsonNulls []string) Row {
 		m[k] = jsonNull
 	}
 	return Row(m)
-}
-
-// unescapeToken reverses the subject escaping of docs/EVENTS.md: %HH is a
-// byte, % alone the empty string.
-func unescapeToken(s string) (string, error) {
-	if s == "%" {
-		return "", nil
-	}
-	if !strings.Contains(s, "%") {
-		return s, nil
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
-			return "", fmt.Errorf("bad escape in %q", s)
-		}
-		b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
-		i += 2
-	}
-	return string(b), nil
-}
-
-func unhex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }

@@ -153,6 +153,10 @@ func (r *Runner) pipeline(ctx context.Context, read func(context.Context, func(e
 		more bool
 		err  error
 	}
+	js, err := jetstream.New(r.nc)
+	if err != nil {
+		return fmt.Errorf("open JetStream: %w", err)
+	}
 	var in [decoders]chan eventlog.StoredEvent
 	var out [decoders]chan item
 	g, gctx := errgroup.WithContext(ctx)
@@ -161,7 +165,7 @@ func (r *Runner) pipeline(ctx context.Context, read func(context.Context, func(e
 		out[i] = make(chan item, 512)
 		g.Go(func() error {
 			defer close(out[i])
-			inl := eventlog.NewInliner(mustJetStream(r.nc))
+			inl := eventlog.NewInliner(js) // one each: an Inliner is not for concurrent use
 			for ev := range in[i] {
 				ch, err := decodeStored(gctx, inl, ev)
 				select {
@@ -392,14 +396,6 @@ func decodeStored(ctx context.Context, in *eventlog.Inliner, ev eventlog.StoredE
 		return Change{}, &permanentError{err}
 	}
 	return ch, nil
-}
-
-func mustJetStream(nc *nats.Conn) jetstream.JetStream {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		panic(err) // jetstream.New fails only for a nil connection
-	}
-	return js
 }
 
 // permanent says whether retrying cannot help: the error is about the

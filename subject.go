@@ -1,4 +1,4 @@
-package binlog
+package tributary
 
 import "strings"
 
@@ -73,7 +73,7 @@ func UnescapeKey(token string) ([]string, bool) {
 	parts := strings.Split(token, string(keySeparator))
 	values := make([]string, len(parts))
 	for i, p := range parts {
-		v, ok := unescapeValue(p)
+		v, ok := UnescapeToken(p)
 		if !ok {
 			return nil, false
 		}
@@ -82,7 +82,9 @@ func UnescapeKey(token string) ([]string, bool) {
 	return values, true
 }
 
-func unescapeValue(p string) (string, bool) {
+// UnescapeToken reverses EscapeToken (one value; no separators). It
+// reports false for a token EscapeToken cannot have produced.
+func UnescapeToken(p string) (string, bool) {
 	if p == "%" {
 		return "", true
 	}
