@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/nats-io/nats.go"
+	"gopkg.in/yaml.v3"
 )
 
 var (
@@ -97,15 +98,35 @@ func startMariaDB(t testing.TB, extraArgs ...string) *mariaDB {
 
 func (db *mariaDB) script(args ...string) string {
 	db.t.Helper()
-	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "mariadb-sandbox.sh"), append([]string{args[0], db.dir}, args[1:]...)...)
-	cmd.Env = append(os.Environ(), "MARIADB_SANDBOX_EXTRA_ARGS="+db.extra)
+	return runScript(db.t, []string{"MARIADB_SANDBOX_EXTRA_ARGS=" + db.extra}, "mariadb-sandbox.sh", append([]string{args[0], db.dir}, args[1:]...)...)
+}
+
+// runScript runs scripts/name with args (and env added to the environment)
+// and returns what it printed on stdout; it fails the test with what the
+// script said on stderr if it fails.
+func runScript(t testing.TB, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(repoRoot, "scripts", name), args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		db.t.Fatalf("mariadb-sandbox.sh %s: %v\n%s", args[0], err, stderr.String())
+		t.Fatalf("%s %s: %v\n%s", name, args[0], err, stderr.String())
 	}
 	return string(out)
+}
+
+// envValue is the value of key in the KEY=VALUE lines a sandbox script
+// prints ("" if there is none); the scripts quote none of the values read
+// here.
+func envValue(out, key string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // sqlScript runs a script of statements as root, with the mariadb client.
@@ -125,11 +146,7 @@ func (db *mariaDB) start() {
 		args = append(args, strconv.Itoa(db.port))
 	}
 	out := db.script(args...)
-	for _, line := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(line, "MARIADB_PORT="); ok {
-			db.port, _ = strconv.Atoi(v)
-		}
-	}
+	db.port, _ = strconv.Atoi(envValue(out, "MARIADB_PORT"))
 	if db.port == 0 {
 		db.t.Fatalf("mariadb-sandbox.sh start printed no port:\n%s", out)
 	}
@@ -428,14 +445,55 @@ func waitForEvents(t *testing.T, p *proc, nc *nats.Conn, stream string, n int) {
 // exist).
 func streamMsgs(t testing.TB, nc *nats.Conn, stream string) uint64 {
 	t.Helper()
+	return streamState(nc, stream).Msgs
+}
+
+// streamLastSeq returns the sequence of a stream's last message (0 if it
+// does not exist): where a read model that applied everything has its
+// checkpoint.
+func streamLastSeq(t testing.TB, nc *nats.Conn, stream string) uint64 {
+	t.Helper()
+	return streamState(nc, stream).LastSeq
+}
+
+func streamState(nc *nats.Conn, stream string) nats.StreamState {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	js, _ := nc.JetStream(nats.Context(ctx))
 	si, err := js.StreamInfo(stream)
 	if err != nil {
-		return 0
+		return nats.StreamState{}
 	}
-	return si.State.Msgs
+	return si.State
+}
+
+// sinkConfig is a read model in a config file (cmd/tributary's SinkConfig).
+type sinkConfig struct {
+	Name   string   `yaml:"name"`
+	Kind   string   `yaml:"kind,omitempty"`
+	DSN    string   `yaml:"dsn,omitempty"`
+	Path   string   `yaml:"path,omitempty"`
+	Tables []string `yaml:"tables,omitempty"`
+	Batch  int      `yaml:"batch,omitempty"`
+}
+
+// writeConfig writes the config file that project and rebuild read: the
+// NATS server, the stream, and the sinks. It returns the file's path.
+func writeConfig(t testing.TB, natsURL, stream string, sinks ...sinkConfig) string {
+	t.Helper()
+	b, err := yaml.Marshal(struct {
+		NATS   string       `yaml:"nats"`
+		Stream string       `yaml:"stream"`
+		Sinks  []sinkConfig `yaml:"sinks"`
+	}{natsURL, stream, sinks})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "tributary.yaml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatalf("write config: %v", err)
+	}
+	return path
 }
 
 // rowsAsStrings reads a query's rows with every value as a string (NULL as

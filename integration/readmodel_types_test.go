@@ -1,11 +1,8 @@
 package integration
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,17 +42,14 @@ func TestReadModelTypeMatrix(t *testing.T) {
 		creates[i%2 == 0] = append(creates[i%2 == 0], q)
 	}
 	db.exec(append([]string{"CREATE DATABASE types", "CREATE DATABASE rm", "CREATE DATABASE rb"}, creates[true]...)...)
+	const stream = "TRIBUTARY_TYPES"
 	src := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "types", "--server-id", "4545", "--include", "types.*")
 	src.waitStreaming()
 	db.exec(creates[false]...)
 
-	cfg := filepath.Join(t.TempDir(), "tributary.yaml")
-	yaml := fmt.Sprintf("nats: %s\nstream: TRIBUTARY_TYPES\nsinks:\n"+
-		"  - name: live\n    kind: mysql\n    dsn: 'root@tcp(127.0.0.1:%d)/rm'\n"+
-		"  - name: built\n    kind: mysql\n    dsn: 'root@tcp(127.0.0.1:%d)/rb'\n", ns.url(), db.port, db.port)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := writeConfig(t, ns.url(), stream,
+		sinkConfig{Name: "live", Kind: "mysql", DSN: fmt.Sprintf("root@tcp(127.0.0.1:%d)/rm", db.port)},
+		sinkConfig{Name: "built", Kind: "mysql", DSN: fmt.Sprintf("root@tcp(127.0.0.1:%d)/rb", db.port)})
 	proj := startTributary(t, "project", "--config", cfg, "--sink", "live")
 
 	conn := db.root()
@@ -64,36 +58,37 @@ func TestReadModelTypeMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc := ns.connect()
+	// caughtUp: the source wrote written more events; once the stream holds
+	// them and the live read model has applied them all, it equals the
+	// source, which holds left rows.
 	events := len(creates[false])
-	rows := writeTypeRows(t, conn)
-	events += rows
-	waitForEvents(t, src, nc, "TRIBUTARY_TYPES", events)
-	waitCaughtUp(t, proj, reader, nc, "rm", "live")
-	compareTypeModel(t, reader, "rm", "live", rows)
-
-	for _, tb := range typeMatrix {
-		if _, err := conn.Execute(fmt.Sprintf("UPDATE types.%s SET id = id + 1000", tb.name)); err != nil {
-			t.Fatal(err)
+	caughtUp := func(written, left int) {
+		t.Helper()
+		events += written
+		waitForEvents(t, src, nc, stream, events)
+		waitCaughtUp(t, proj, reader, nc, stream, "rm", "live")
+		compareTypeModel(t, reader, "rm", "live", left)
+	}
+	everyTable := func(format string) { // format's %s: the table
+		t.Helper()
+		for _, tb := range typeMatrix {
+			q := fmt.Sprintf(format, tb.name)
+			if _, err := conn.Execute(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
 		}
 	}
-	events += rows
-	waitForEvents(t, src, nc, "TRIBUTARY_TYPES", events)
-	waitCaughtUp(t, proj, reader, nc, "rm", "live")
-	compareTypeModel(t, reader, "rm", "live", rows)
+
+	rows := writeTypeRows(t, conn)
+	caughtUp(rows, rows)
+	everyTable("UPDATE types.%s SET id = id + 1000")
+	caughtUp(rows, rows)
 	if code, _, errOut := runTributary(t, time.Minute, "rebuild", "--config", cfg, "--sink", "built"); code != 0 {
 		t.Fatalf("rebuild exited %d:\n%s", code, errOut)
 	}
 	compareTypeModel(t, reader, "rb", "built", rows)
-
-	for _, tb := range typeMatrix {
-		if _, err := conn.Execute(fmt.Sprintf("DELETE FROM types.%s", tb.name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	events += rows
-	waitForEvents(t, src, nc, "TRIBUTARY_TYPES", events)
-	waitCaughtUp(t, proj, reader, nc, "rm", "live")
-	compareTypeModel(t, reader, "rm", "live", 0)
+	everyTable("DELETE FROM types.%s")
+	caughtUp(rows, 0)
 
 	if code := proj.stop(); code != 0 {
 		t.Errorf("project exited %d after SIGTERM, want 0\n%s", code, proj.stderr)
@@ -139,21 +134,14 @@ func writeTypeRows(t *testing.T, conn *client.Conn) int {
 	return rows
 }
 
-// waitCaughtUp waits until the checkpoint of the read model in database
-// schema (sink name) is the stream's last sequence.
-func waitCaughtUp(t *testing.T, p *proc, conn *client.Conn, nc *nats.Conn, schema, name string) {
+// waitCaughtUp waits until the checkpoint of the MariaDB read model in
+// database schema (sink name) is the stream's last sequence.
+func waitCaughtUp(t *testing.T, p *proc, conn *client.Conn, nc *nats.Conn, stream, schema, name string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	js, err := nc.JetStream(nats.Context(ctx))
-	if err != nil {
-		t.Fatal(err)
+	last := streamLastSeq(t, nc, stream)
+	if last == 0 {
+		t.Fatalf("stream %s holds no events", stream)
 	}
-	si, err := js.StreamInfo("TRIBUTARY_TYPES")
-	if err != nil {
-		t.Fatalf("stream info: %v", err)
-	}
-	last := si.State.LastSeq
 	q := fmt.Sprintf("SELECT seq FROM %s._tributary_%s_checkpoint WHERE id = 1", schema, name)
 	var seq int64
 	deadline := time.Now().Add(time.Minute)

@@ -3,8 +3,6 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -27,15 +25,11 @@ func TestReadModelSysbench(t *testing.T) {
 	db := startMariaDB(t)
 	ns := startNATS(t)
 	db.exec("CREATE DATABASE sbtest")
+	const stream = "TRIBUTARY_SB"
 	src := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "sb", "--server-id", "5252", "--include", "sbtest.*")
 	src.waitStreaming()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "sb.db")
-	cfg := filepath.Join(dir, "tributary.yaml")
-	yaml := fmt.Sprintf("nats: %s\nstream: TRIBUTARY_SB\nsinks:\n  - name: rm\n    path: %s\n    tables: [sbtest.sbtest1, sbtest.sbtest2]\n", ns.url(), dbPath)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	cfg := writeConfig(t, ns.url(), stream, sinkConfig{Name: "rm", Path: dbPath, Tables: []string{"sbtest.sbtest1", "sbtest.sbtest2"}})
 	proj := startTributary(t, "project", "--config", cfg)
 
 	bench := func(timeout time.Duration, args ...string) {
@@ -57,15 +51,11 @@ func TestReadModelSysbench(t *testing.T) {
 	// A last row: once the read model holds it, it holds everything before.
 	db.exec("INSERT INTO sbtest.sbtest2 (id, k, c, pad) VALUES (1000000, 1, 'settle', 'settle')")
 	reader := openReader(t, dbPath)
-	waitFor(t, 3*time.Minute, "the read model to apply the last row", func() bool {
-		var n int
-		return proj.exited() || reader.QueryRow("SELECT count(*) FROM sbtest2 WHERE id = 1000000").Scan(&n) == nil && n == 1
-	})
-	if proj.exited() {
-		t.Fatalf("project exited %d:\n%s", proj.code, proj.stderr)
-	}
+	waitApplied(t, reader, proj, "SELECT count(*) FROM sbtest2 WHERE id = 1000000")
+	nc := ns.connect()
+	checkCaughtUp(t, reader, "rm", nc, stream)
 	conn := db.root()
-	events := streamMsgs(t, ns.connect(), "TRIBUTARY_SB")
+	events := streamMsgs(t, nc, stream)
 	for _, table := range []string{"sbtest1", "sbtest2"} {
 		want := sbtestRows(t, conn, table)
 		got := sqliteRows(t, reader, table)
@@ -78,8 +68,12 @@ func TestReadModelSysbench(t *testing.T) {
 		t.Logf("%s: %d rows equal", table, len(want))
 	}
 	t.Logf("%d events in the stream", events)
-	proj.stop()
-	src.stop()
+	if code := proj.stop(); code != 0 {
+		t.Errorf("project exited %d after SIGTERM, want 0\n%s", code, proj.stderr)
+	}
+	if code := src.stop(); code != 0 {
+		t.Errorf("start exited %d after SIGTERM, want 0\n%s", code, src.stderr)
+	}
 }
 
 func sbtestRows(t *testing.T, conn *client.Conn, table string) [][4]string {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench: the throughput benchmark recorded in docs/BENCHMARKS.md.
-# Starts a private MariaDB sandbox, a private PostgreSQL and nats-server processes (built from the
-# nats-server module version tributary embeds), runs cmd/tributary-bench,
-# and stops everything. Not part of make test.
+# Starts a private MariaDB sandbox, a private PostgreSQL and nats-server
+# processes (built from the nats-server module version tributary embeds),
+# runs cmd/tributary-bench, and stops everything. Not part of make test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=.bench
@@ -11,6 +11,7 @@ go build -o bin/tributary ./cmd/tributary
 go build -o "$work/bin/nats-server" github.com/nats-io/nats-server/v2
 go build -o "$work/bin/tributary-bench" ./cmd/tributary-bench
 scripts/mariadb-sandbox.sh stop "$work/db" >/dev/null 2>&1 || true
+scripts/postgres-sandbox.sh stop "$work/pg" >/dev/null 2>&1 || true
 # BENCH_REUSE=1 keeps the database and binlog of the previous run (the
 # workload is not generated again; pass --generate=false too).
 if [[ ${BENCH_REUSE:-0} != 1 ]]; then

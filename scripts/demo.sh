@@ -24,7 +24,8 @@ set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd -- "$ROOT"
-# shellcheck source=lib/proc.sh
+PROG=demo # in the messages of scripts/lib/proc.sh
+# shellcheck source=SCRIPTDIR/lib/proc.sh
 . scripts/lib/proc.sh
 
 # Paths relative to ROOT (the script runs there) so the commands it prints
@@ -89,20 +90,38 @@ show_log() { # show the end of tributary's log on stderr
 
 # ---------------------------------------------------------------- processes
 
-# Stop the tributary we started: SIGTERM (it finishes in-flight appends and
-# exits), SIGKILL only if it hangs. Returns tributary's exit status.
+# start_bg LOG CMD...: run CMD in the background, output to LOG, in its own
+# session (setsid): a Ctrl-C on the terminal reaches only this script, whose
+# trap then sends the single SIGTERM (tributary treats a second signal as
+# "exit at once"). Sets BG_PID. (Only without job control: there the child
+# is no process group leader, so setsid needs no fork and $! stays CMD's pid.)
+BG_PID=
+start_bg() {
+	local log=$1
+	shift
+	if [[ $- != *m* ]] && command -v setsid >/dev/null 2>&1; then
+		setsid "$@" </dev/null >"$log" 2>&1 &
+	else
+		"$@" </dev/null >"$log" 2>&1 &
+	fi
+	BG_PID=$!
+}
+
+# stop_bg PID WHAT: SIGTERM (tributary finishes what it has in flight and
+# exits), SIGKILL only if it hangs. Returns the process's exit status.
+stop_bg() {
+	local pid=$1 rc=0
+	! pid_alive "$pid" || stop_pid TERM "$pid" 30 "$2 (pid $pid)" || true
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# Stop the tributary we started. Returns its exit status.
 stop_tributary() {
 	[[ -n $TRIB_PID ]] || return 0
 	local pid=$TRIB_PID rc=0
 	TRIB_PID=
-	if pid_alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null || true
-		if ! wait_exit "$pid" 30; then
-			printf 'demo: tributary (pid %s) ignored SIGTERM for 30s; sending SIGKILL\n' "$pid" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
+	stop_bg "$pid" tributary || rc=$?
 	rm -f -- "$PIDFILE"
 	return "$rc"
 }
@@ -117,11 +136,7 @@ stop_leftover_tributary() {
 		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "tributary start .*--data-dir $DATA" &&
 		[[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$ROOT" ]]; then
 		note "stopping tributary left running by an earlier demo (pid $pid)"
-		kill -TERM "$pid" 2>/dev/null || true
-		if ! wait_exit "$pid" 30; then
-			kill -KILL "$pid" 2>/dev/null || true
-			wait_exit "$pid" 5 || die "leftover tributary (pid $pid) survived SIGKILL."
-		fi
+		stop_pid TERM "$pid" 30 "the leftover tributary (pid $pid)" || die "leftover tributary (pid $pid) survived SIGKILL."
 	fi
 	rm -f -- "$PIDFILE"
 }
@@ -137,9 +152,8 @@ cleanup() {
 		printf '\ndemo: waiting for the sandbox start to finish before removing it\n' >&2
 		wait_exit "$SANDBOX_START_PID" 90 || kill -TERM "$SANDBOX_START_PID" 2>/dev/null
 	fi
-	if [[ -n $PROJECT_PID ]] && pid_alive "$PROJECT_PID"; then
-		kill -TERM "$PROJECT_PID" 2>/dev/null
-		wait_exit "$PROJECT_PID" 30 || kill -KILL "$PROJECT_PID" 2>/dev/null
+	if [[ -n $PROJECT_PID ]]; then
+		stop_bg "$PROJECT_PID" 'tributary project'
 	fi
 	if [[ -n $TRIB_PID ]]; then
 		printf '\ndemo: stopping tributary (pid %s)\n' "$TRIB_PID" >&2
@@ -264,6 +278,11 @@ for q in ("SELECT id, name, tier, balance FROM customers ORDER BY id",
 PY
 }
 
+# sleep_to_next_second: the source's commit times are whole seconds; a moment
+# between writes that pause across a second boundary is one the read model
+# can be rebuilt as of.
+sleep_to_next_second() { sleep "$(printf '0.%03d' $((1000 - 10#$(date +%N | cut -c1-3))))"; sleep 0.2; }
+
 # ================================================================ main
 
 [[ -x $TRIB ]] || die "$TRIB is missing." "Fix: run 'make build' first (or 'make demo', which builds it)."
@@ -329,14 +348,8 @@ printf '    $ %s >%s 2>&1 &\n' "$(quote_cmd "$TRIB" "${start_args[@]}")" "$LOG"
 # Its own session (setsid): a Ctrl-C on the terminal reaches only this
 # script, whose trap then sends the single SIGTERM (tributary treats a
 # second signal as "exit at once").
-# (Only without job control: there the child is no process group leader, so
-# setsid needs no fork and $! stays tributary's pid.)
-if [[ $- != *m* ]] && command -v setsid >/dev/null 2>&1; then
-	setsid "$TRIB" "${start_args[@]}" </dev/null >"$LOG" 2>&1 &
-else
-	"$TRIB" "${start_args[@]}" </dev/null >"$LOG" 2>&1 &
-fi
-TRIB_PID=$!
+start_bg "$LOG" "$TRIB" "${start_args[@]}"
+TRIB_PID=$BG_PID
 echo "$TRIB_PID" >"$PIDFILE"
 
 deadline=$((SECONDS + TIMEOUT))
@@ -379,9 +392,7 @@ workload 2 "Order 1 is paid, then shipped (two UPDATEs)" <<'SQL'
 UPDATE shop.orders SET status = 'paid' WHERE id = 1;
 UPDATE shop.orders SET status = 'shipped' WHERE id = 1;
 SQL
-# A moment to rebuild the read model as of, later: the source's commit
-# times are whole seconds, so the writes pause across a second boundary.
-sleep_to_next_second() { sleep "$(printf '0.%03d' $((1000 - 10#$(date +%N | cut -c1-3))))"; sleep 0.2; }
+# A moment to rebuild the read model as of, later.
 sleep_to_next_second
 AS_OF=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 sleep_to_next_second
@@ -491,26 +502,31 @@ YAML
 note "$CONFIG:"
 sed 's/^/      /' "$CONFIG"
 show_cmd "$TRIB" project --config "$CONFIG"
-"$TRIB" project --config "$CONFIG" </dev/null >"$DEMO/project.log" 2>&1 &
-PROJECT_PID=$!
+start_bg "$DEMO/project.log" "$TRIB" project --config "$CONFIG"
+PROJECT_PID=$BG_PID
+# python3 reads the read model's checkpoint; without it, the projection's
+# start in its log is all there is to wait for.
+deadline=$((SECONDS + TIMEOUT))
 if have_python; then
-	deadline=$((SECONDS + TIMEOUT))
-	until [[ $(read_model_seq) == "$count" ]]; do
-		if ! pid_alive "$PROJECT_PID" || ((SECONDS >= deadline)); then
-			tail -n 20 "$DEMO/project.log" >&2
-			die "the read model did not reach the stream's $count events."
-		fi
-		sleep 0.2
-	done
+	caught_up() { [[ $(read_model_seq) == "$count" ]]; }
+else
+	caught_up() { grep -q 'from_seq' "$DEMO/project.log" 2>/dev/null; }
+fi
+until caught_up; do
+	if ! pid_alive "$PROJECT_PID" || ((SECONDS >= deadline)); then
+		tail -n 20 "$DEMO/project.log" >&2
+		die "the read model did not reach the stream's $count events."
+	fi
+	sleep 0.2
+done
+if have_python; then
 	note "the read model has applied all $count events:"
 	show_read_model
 else
-	sleep 2
 	note "(python3 is needed to print the read model; it is in $RM)"
 fi
-kill -TERM "$PROJECT_PID" 2>/dev/null || true
 rc=0
-wait "$PROJECT_PID" || rc=$?
+stop_bg "$PROJECT_PID" 'tributary project' || rc=$?
 PROJECT_PID=
 ((rc == 0)) || die "tributary project exited with status $rc on SIGTERM." "$(tail -n 20 "$DEMO/project.log")"
 

@@ -12,8 +12,8 @@ MARKER=.mariadb-sandbox                        # marks a directory this script o
 TIMEOUT=${MARIADB_SANDBOX_TIMEOUT:-60}         # seconds, for readiness and shutdown
 MAX_SOCKET_PATH=107                            # sun_path is 108 bytes incl. NUL
 
-# shellcheck source=lib/proc.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/lib/proc.sh"
+# shellcheck source=SCRIPTDIR/lib/sandbox.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib/sandbox.sh"
 
 # Client/server programs read these; they must not redirect us to another server.
 unset MYSQL_PWD MYSQL_HOST MYSQL_TCP_PORT MYSQL_UNIX_PORT MYSQL_HISTFILE || true
@@ -70,24 +70,6 @@ Example:
   mariadb -h127.0.0.1 -P"$MARIADB_PORT" -utributary -ptributary -e 'SHOW BINARY LOGS'
   scripts/mariadb-sandbox.sh destroy /tmp/sbx
 EOF
-}
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-	printf '%s: error: %s\n' "$PROG" "$1" >&2
-	shift
-	local line
-	for line in "$@"; do printf '  %s\n' "$line" >&2; done
-	exit 1
-}
-
-now_ms() {
-	if [[ -n ${EPOCHREALTIME:-} ]]; then
-		local t=${EPOCHREALTIME/[.,]/}
-		echo $((t / 1000))
-	else
-		echo $(($(date +%s) * 1000))
-	fi
 }
 
 # ---------------------------------------------------------------- tools
@@ -148,17 +130,7 @@ ensure_tools() {
 DIR='' DATA='' SOCK='' PIDFILE='' ERRLOG='' ENVFILE='' LOCKFILE=''
 
 set_dir() { # DIR CREATE(0|1)
-	local d=$1 create=$2
-	[[ -n $d ]] || die "missing DIR argument." "Fix: pass the instance directory, e.g. $0 start /tmp/sbx"
-	if [[ $create -eq 1 ]]; then
-		mkdir -p -- "$d" || die "cannot create instance directory '$d'." "Fix: choose a writable path."
-	fi
-	if [[ -d $d ]]; then
-		DIR=$(cd -- "$d" && pwd -P)
-	else
-		# Not existing: make it absolute anyway so messages are clear.
-		case $d in /*) DIR=$d ;; *) DIR=$PWD/$d ;; esac
-	fi
+	resolve_dir "$1" "$2"
 	case $DIR/ in
 	/ | /var/lib/mysql/* | /run/mysqld/* | /var/run/mysqld/* | /etc/mysql/*)
 		die "refusing to use '$DIR': it belongs to the system (shared MariaDB service or root)." \
@@ -171,14 +143,6 @@ set_dir() { # DIR CREATE(0|1)
 	ERRLOG=$DIR/error.log
 	ENVFILE=$DIR/env
 	LOCKFILE=$DIR/.lock
-}
-
-lock_dir() { # serialise start/stop/kill/destroy on the same DIR
-	command -v flock >/dev/null 2>&1 || return 0
-	[[ -d $DIR ]] || return 0
-	exec 9>"$LOCKFILE"
-	flock -w $((TIMEOUT * 2)) 9 || die "another $PROG command holds the lock on $DIR for too long." \
-		"Fix: wait for it to finish, or remove $LOCKFILE if no such command is running."
 }
 
 # Is PID a mariadbd serving this instance's data dir?
@@ -208,34 +172,7 @@ cmdline_opt() {
 	tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n "s/^--$name=//p" | tail -n1
 }
 
-tail_errlog() { # [LINES] [BYTE_OFFSET]: show the end of the error log (from OFFSET on)
-	local n=${1:-30} off=${2:-0}
-	if [[ -s $ERRLOG ]] && (($(wc -c <"$ERRLOG") > off)); then
-		printf '%s: last lines of %s:\n' "$PROG" "$ERRLOG" >&2
-		tail -c +"$((off + 1))" -- "$ERRLOG" | tail -n "$n" | sed 's/^/  | /' >&2
-	else
-		printf '%s: %s has nothing new (see also %s).\n' "$PROG" "$ERRLOG" "$DIR/mariadbd.out" >&2
-	fi
-}
-
-# ---------------------------------------------------------------- ports
-
-port_in_use() { # connect attempt on 127.0.0.1:PORT succeeds => in use
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-random_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + ((RANDOM << 15) | RANDOM) % 40001))
-		port_in_use "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	die "could not find a free TCP port in 20000-60000 on 127.0.0.1 after 200 tries." \
-		"Fix: pass an explicit free PORT: $0 start DIR PORT"
-}
+tail_errlog() { tail_log "$ERRLOG" "${1:-30}" "${2:-0}" "$DIR/mariadbd.out"; } # [LINES] [BYTE_OFFSET]
 
 # ---------------------------------------------------------------- env output
 
@@ -261,17 +198,16 @@ ping_server() {
 	"$ADMIN" --no-defaults --socket="$SOCK" -uroot --connect-timeout=2 ping >/dev/null 2>&1
 }
 
-# wait_ready PID -> 0 ready, 1 process died, 2 timeout
-wait_ready() {
-	local pid=$1 deadline=$((SECONDS + TIMEOUT))
-	while :; do
-		if [[ -S $SOCK ]] && ping_server; then
-			return 0
-		fi
-		pid_alive "$pid" || return 1
-		((SECONDS < deadline)) || return 2
-		sleep 0.1
-	done
+answers() { [[ -S $SOCK ]] && ping_server; } # for wait_ready and start_server
+
+startup_retry() { return 1; } # NEWLOG: no exit is worth a plain retry
+
+startup_hint() { # NEWLOG
+	if grep -q 'unknown variable\|unknown option' <<<"$1"; then
+		echo "Fix: check the mariadbd options (MARIADB_SANDBOX_EXTRA_ARGS='${MARIADB_SANDBOX_EXTRA_ARGS:-}')."
+	else
+		echo "Fix: see $ERRLOG and $DIR/mariadbd.out."
+	fi
 }
 
 # ---------------------------------------------------------------- commands
@@ -307,13 +243,6 @@ CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
 GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
 FLUSH PRIVILEGES;
 SQL
-}
-
-validate_uint() { # NAME VALUE MIN MAX
-	local name=$1 v=$2 min=$3 max=$4
-	if ! [[ $v =~ ^[0-9]+$ ]] || ((${#v} > 10)) || ((v < min || v > max)); then
-		die "invalid $name '$v': must be an integer in $min..$max." "Run '$0 --help' for usage."
-	fi
 }
 
 # launch PORT SERVER_ID -> sets LAUNCHED_PID
@@ -398,7 +327,7 @@ cmd_start() {
 			log "warning: instance in $DIR is already running on port $rport (requested $port); keeping it"
 		fi
 		local rc=0
-		wait_ready "$pid" || rc=$?
+		wait_ready "$pid" "$rport" || rc=$?
 		if ((rc != 0)); then
 			tail_errlog
 			die "instance in $DIR (pid $pid) is running but does not answer." \
@@ -414,21 +343,7 @@ cmd_start() {
 		rm -f -- "$PIDFILE"
 	fi
 
-	# Port: explicit, else the previous one if free, else random.
-	local auto=0
-	if ((port == 0)); then
-		auto=1
-		local last
-		last=$(tr -dc '0-9' 2>/dev/null <"$DIR/last-port" || true)
-		if [[ -n $last ]] && ((last != 3306 && last >= 1024 && last <= 65535)) && ! port_in_use "$last"; then
-			port=$last
-		else
-			port=$(random_port)
-		fi
-	elif port_in_use "$port"; then
-		die "port $port on 127.0.0.1 is already in use." \
-			"Fix: omit PORT to pick a free one, or stop whatever listens there."
-	fi
+	choose_port "$port" 3306
 
 	local fresh=0
 	if [[ ! -d $DATA ]]; then
@@ -436,41 +351,10 @@ cmd_start() {
 		init_datadir
 	fi
 
-	local t0 attempt=0 rc=1
+	local t0
 	t0=$(now_ms)
-	while ((attempt++ < 5)); do
-		local errlog_size=0
-		[[ -f $ERRLOG ]] && errlog_size=$(wc -c <"$ERRLOG")
-		launch "$port" "$sid"
-		pid=$LAUNCHED_PID
-		rc=0
-		wait_ready "$pid" || rc=$?
-		((rc == 0)) && break
-		if ((rc == 2)); then
-			tail_errlog 40 "$errlog_size"
-			kill -KILL "$pid" 2>/dev/null || true
-			wait_exit "$pid" 10 || true
-			die "mariadbd did not become ready within ${TIMEOUT}s (pid $pid killed)." \
-				"Fix: see $ERRLOG; raise MARIADB_SANDBOX_TIMEOUT if the machine is slow."
-		fi
-		# Process exited. Lost a race for an auto-picked port? Try another.
-		if ((auto == 1)) && tail -c +"$((errlog_size + 1))" -- "$ERRLOG" 2>/dev/null | grep -q 'Address already in use'; then
-			log "port $port was taken meanwhile; retrying with another port"
-			port=$(random_port)
-			continue
-		fi
-		tail_errlog 40 "$errlog_size"
-		local hint="Fix: see $ERRLOG and $DIR/mariadbd.out." newlog
-		newlog=$(tail -c +"$((errlog_size + 1))" -- "$ERRLOG" 2>/dev/null || true)
-		if grep -q 'Address already in use' <<<"$newlog"; then
-			hint="Fix: port $port is in use; omit PORT to pick a free one."
-		elif grep -q 'unknown variable\|unknown option' <<<"$newlog"; then
-			hint="Fix: check the mariadbd options (MARIADB_SANDBOX_EXTRA_ARGS='${MARIADB_SANDBOX_EXTRA_ARGS:-}')."
-		fi
-		die "mariadbd exited during startup." "$hint"
-	done
-	((rc == 0)) || die "could not start mariadbd after 5 attempts (ports kept being taken)." \
-		"Fix: pass an explicit free PORT."
+	start_server mariadbd "$ERRLOG" MARIADB_SANDBOX_TIMEOUT "$sid"
+	pid=$STARTED_PID port=$STARTED_PORT
 
 	# The pid file is written by mariadbd; fall back to the launched pid.
 	local fpid
@@ -485,10 +369,9 @@ cmd_start() {
 		fi
 		: >"$DIR/.provisioned"
 	fi
-	local ms what=''
-	ms=$(($(now_ms) - t0))
+	local what=''
 	((fresh == 1)) && what='new data dir, '
-	log "instance ready in $DIR: 127.0.0.1:$port pid $pid (${what}startup $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s)"
+	log "instance ready in $DIR: 127.0.0.1:$port pid $pid (${what}startup $(elapsed "$t0"))"
 	write_env "$port" "$pid" "$sid"
 }
 
@@ -522,14 +405,7 @@ cmd_stop() {
 	fi
 	if pid_alive "$pid"; then
 		log "mariadb-admin shutdown failed or timed out; sending SIGTERM to $pid"
-		kill -TERM "$pid" 2>/dev/null || true
-		if wait_exit "$pid" "$TIMEOUT"; then
-			cleanup_after_stop
-			return 0
-		fi
-		log "pid $pid ignored SIGTERM for ${TIMEOUT}s; sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		wait_exit "$pid" 10 || die "pid $pid survived SIGKILL." "Fix: inspect it with 'ps -o pid,stat,cmd -p $pid'."
+		stop_pid TERM "$pid" "$TIMEOUT" || die "pid $pid survived SIGKILL." "Fix: inspect it with 'ps -o pid,stat,cmd -p $pid'."
 	fi
 	cleanup_after_stop
 }

@@ -15,8 +15,8 @@ MAX_SOCKET_PATH=107                            # sun_path is 108 bytes incl. NUL
 SUPERUSER=tributary                            # the cluster's superuser, trust auth
 DATABASE=tributary                             # created on start
 
-# shellcheck source=lib/proc.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/lib/proc.sh"
+# shellcheck source=SCRIPTDIR/lib/sandbox.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib/sandbox.sh"
 
 # libpq and the server read these; they must not redirect us to another
 # server, data directory or user.
@@ -69,24 +69,6 @@ Example:
   psql "$POSTGRES_DSN" -c 'SELECT version()'
   scripts/postgres-sandbox.sh stop /tmp/pgsbx
 EOF
-}
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-	printf '%s: error: %s\n' "$PROG" "$1" >&2
-	shift
-	local line
-	for line in "$@"; do printf '  %s\n' "$line" >&2; done
-	exit 1
-}
-
-now_ms() {
-	if [[ -n ${EPOCHREALTIME:-} ]]; then
-		local t=${EPOCHREALTIME/[.,]/}
-		echo $((t / 1000))
-	else
-		echo $(($(date +%s) * 1000))
-	fi
 }
 
 # ---------------------------------------------------------------- tools
@@ -215,16 +197,7 @@ as_user() { "${RUN_AS[@]}" "$@"; }
 DIR='' DATA='' PIDFILE='' LOGFILE='' ENVFILE='' LOCKFILE=''
 
 set_dir() { # DIR CREATE(0|1)
-	local d=$1 create=$2
-	[[ -n $d ]] || die "missing DIR argument." "Fix: pass the instance directory, e.g. $0 start /tmp/pgsbx"
-	if [[ $create -eq 1 ]]; then
-		mkdir -p -- "$d" || die "cannot create instance directory '$d'." "Fix: choose a writable path."
-	fi
-	if [[ -d $d ]]; then
-		DIR=$(cd -- "$d" && pwd -P)
-	else
-		case $d in /*) DIR=$d ;; *) DIR=$PWD/$d ;; esac
-	fi
+	resolve_dir "$1" "$2"
 	case $DIR/ in
 	/ | /var/lib/postgresql/* | /etc/postgresql/* | /run/postgresql/* | /var/run/postgresql/* | /usr/* | /etc/*)
 		die "refusing to use '$DIR': it belongs to the system (shared PostgreSQL service or the OS)." \
@@ -236,14 +209,6 @@ set_dir() { # DIR CREATE(0|1)
 	LOGFILE=$DIR/postgres.log
 	ENVFILE=$DIR/env
 	LOCKFILE=$DIR/.lock
-}
-
-lock_dir() { # serialise start/stop on the same DIR
-	command -v flock >/dev/null 2>&1 || return 0
-	[[ -d $DIR ]] || return 0
-	exec 9>"$LOCKFILE"
-	flock -w $((TIMEOUT * 2)) 9 || die "another $PROG command holds the lock on $DIR for too long." \
-		"Fix: wait for it to finish, or remove $LOCKFILE if no such command is running."
 }
 
 # give_dir: DIR belongs to the server's user, and that user can reach it.
@@ -297,35 +262,6 @@ running_pid() {
 
 running_port() { sed -n 4p "$PIDFILE" 2>/dev/null | tr -dc '0-9'; }
 
-tail_log() { # [LINES] [BYTE_OFFSET]: show the end of the server log (from OFFSET on)
-	local n=${1:-30} off=${2:-0}
-	if [[ -s $LOGFILE ]] && (($(wc -c <"$LOGFILE") > off)); then
-		printf '%s: last lines of %s:\n' "$PROG" "$LOGFILE" >&2
-		tail -c +"$((off + 1))" -- "$LOGFILE" | tail -n "$n" | sed 's/^/  | /' >&2
-	else
-		printf '%s: %s has nothing new.\n' "$PROG" "$LOGFILE" >&2
-	fi
-}
-
-# ---------------------------------------------------------------- ports
-
-port_in_use() { # connect attempt on 127.0.0.1:PORT succeeds => in use
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-random_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + ((RANDOM << 15) | RANDOM) % 40001))
-		port_in_use "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	die "could not find a free TCP port in 20000-60000 on 127.0.0.1 after 200 tries." \
-		"Fix: pass an explicit free PORT: $0 start DIR PORT"
-}
-
 # ---------------------------------------------------------------- env output
 
 # env_line KEY VALUE: KEY=VALUE, the value shell-quoted only if it must be,
@@ -365,17 +301,24 @@ psql_at() {
 	PGCONNECT_TIMEOUT=2 "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$port" -U "$SUPERUSER" "$@"
 }
 
-# wait_ready PID PORT -> 0 ready, 1 process died, 2 timeout
-wait_ready() {
-	local pid=$1 port=$2 deadline=$((SECONDS + TIMEOUT))
-	while :; do
-		if [[ -S $DIR/.s.PGSQL.$port ]] && psql_at "$port" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; then
-			return 0
-		fi
-		pid_alive "$pid" || return 1
-		((SECONDS < deadline)) || return 2
-		sleep 0.1
-	done
+answers() { # PORT: for wait_ready and start_server
+	[[ -S $DIR/.s.PGSQL.$1 ]] && psql_at "$1" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
+}
+
+startup_retry() { # NEWLOG
+	# Backends of a killed postmaster still hold its shared memory for a
+	# moment.
+	grep -q 'pre-existing shared memory block' <<<"$1" || return 1
+	log "the shared memory of a killed server is still in use; retrying"
+	sleep 1
+}
+
+startup_hint() { # NEWLOG
+	if grep -q 'could not create shared memory\|could not map anonymous shared memory' <<<"$1"; then
+		echo "Fix: the machine is short of shared memory; stop other instances or raise its limits."
+	else
+		echo "Fix: see $LOGFILE."
+	fi
 }
 
 # ---------------------------------------------------------------- commands
@@ -409,13 +352,6 @@ wait_stale_pid() {
 			"Fix: its parent ($(ps -o ppid= -p "$pid" 2>/dev/null || echo '?')) must reap it; or remove $PIDFILE."
 		sleep 0.1
 	done
-}
-
-validate_uint() { # NAME VALUE MIN MAX
-	local name=$1 v=$2 min=$3 max=$4
-	if ! [[ $v =~ ^[0-9]+$ ]] || ((${#v} > 10)) || ((v < min || v > max)); then
-		die "invalid $name '$v': must be an integer in $min..$max." "Run '$0 --help' for usage."
-	fi
 }
 
 # launch PORT -> sets LAUNCHED_PID
@@ -477,7 +413,7 @@ cmd_start() {
 		fi
 		wait_ready "$pid" "$rport" || rc=$?
 		if ((rc != 0)); then
-			tail_log
+			tail_log "$LOGFILE"
 			die "instance in $DIR (pid $pid) is running but does not answer." \
 				"Fix: '$0 stop $DIR' and start again."
 		fi
@@ -486,22 +422,7 @@ cmd_start() {
 		return 0
 	fi
 
-	# Port: explicit, else the previous one if free, else random.
-	local auto=0
-	if ((port == 0)); then
-		auto=1
-		local last
-		last=$(tr -dc '0-9' 2>/dev/null <"$DIR/last-port" || true)
-		if [[ -n $last ]] && ((last != 5432 && last >= 1024 && last <= 65535)) && ! port_in_use "$last"; then
-			port=$last
-		else
-			port=$(random_port)
-		fi
-	elif port_in_use "$port"; then
-		die "port $port on 127.0.0.1 is already in use." \
-			"Fix: omit PORT to pick a free one, or stop whatever listens there."
-	fi
-
+	choose_port "$port" 5432
 	wait_stale_pid
 
 	local fresh=0
@@ -512,58 +433,18 @@ cmd_start() {
 		init_datadir
 	fi
 
-	local t0 attempt=0 rc=1
+	local t0
 	t0=$(now_ms)
-	while ((attempt++ < 5)); do
-		local log_size=0
-		[[ -f $LOGFILE ]] && log_size=$(wc -c <"$LOGFILE")
-		launch "$port"
-		pid=$LAUNCHED_PID
-		rc=0
-		wait_ready "$pid" "$port" || rc=$?
-		((rc == 0)) && break
-		if ((rc == 2)); then
-			tail_log 40 "$log_size"
-			kill -KILL "$pid" 2>/dev/null || true
-			wait_exit "$pid" 10 || true
-			die "postgres did not become ready within ${TIMEOUT}s (pid $pid killed)." \
-				"Fix: see $LOGFILE; raise POSTGRES_SANDBOX_TIMEOUT if the machine is slow."
-		fi
-		# Process exited. Lost a race for an auto-picked port? Try another.
-		local newlog
-		newlog=$(tail -c +"$((log_size + 1))" -- "$LOGFILE" 2>/dev/null || true)
-		if ((auto == 1)) && grep -q 'Address already in use' <<<"$newlog"; then
-			log "port $port was taken meanwhile; retrying with another port"
-			port=$(random_port)
-			continue
-		fi
-		# Backends of a killed postmaster still hold its shared memory for a
-		# moment.
-		if grep -q 'pre-existing shared memory block' <<<"$newlog"; then
-			log "the shared memory of a killed server is still in use; retrying"
-			sleep 1
-			continue
-		fi
-		tail_log 40 "$log_size"
-		local hint="Fix: see $LOGFILE."
-		if grep -q 'Address already in use' <<<"$newlog"; then
-			hint="Fix: port $port is in use; omit PORT to pick a free one."
-		elif grep -q 'could not create shared memory\|could not map anonymous shared memory' <<<"$newlog"; then
-			hint="Fix: the machine is short of shared memory; stop other instances or raise its limits."
-		fi
-		die "postgres exited during startup." "$hint"
-	done
-	((rc == 0)) || die "could not start postgres after 5 attempts (ports kept being taken)." \
-		"Fix: pass an explicit free PORT."
+	start_server postgres "$LOGFILE" POSTGRES_SANDBOX_TIMEOUT
+	pid=$STARTED_PID port=$STARTED_PORT
 
 	if [[ -z $(psql_at "$port" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'") ]]; then
 		psql_at "$port" -d postgres -c "CREATE DATABASE $DATABASE" >&2 ||
 			die "could not create database $DATABASE." "Fix: see the error above and $LOGFILE."
 	fi
-	local ms what=''
-	ms=$(($(now_ms) - t0))
+	local what=''
 	((fresh == 1)) && what='new data dir, '
-	log "instance ready in $DIR: 127.0.0.1:$port pid $pid as $RUN_USER (${what}startup $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s)"
+	log "instance ready in $DIR: 127.0.0.1:$port pid $pid as $RUN_USER (${what}startup $(elapsed "$t0"))"
 	write_env "$port" "$pid"
 }
 
@@ -584,12 +465,7 @@ cmd_stop() {
 	log "stopping instance in $DIR (pid $pid, fast shutdown)"
 	# SIGINT is PostgreSQL's fast shutdown: sessions are cut, a shutdown
 	# checkpoint is written. The postmaster removes its pid file and socket.
-	kill -INT "$pid" 2>/dev/null || true
-	if ! wait_exit "$pid" "$TIMEOUT"; then
-		log "pid $pid did not shut down in ${TIMEOUT}s; sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		wait_exit "$pid" 10 || die "pid $pid survived SIGKILL." "Fix: inspect it with 'ps -o pid,stat,cmd -p $pid'."
-	fi
+	stop_pid INT "$pid" "$TIMEOUT" || die "pid $pid survived SIGKILL." "Fix: inspect it with 'ps -o pid,stat,cmd -p $pid'."
 	rm -f -- "$ENVFILE"
 }
 

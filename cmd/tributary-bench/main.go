@@ -28,6 +28,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+
+	"github.com/tributary-cdc/tributary/eventlog"
 )
 
 var (
@@ -45,6 +47,9 @@ var (
 
 func want(s string) bool { return slices.Contains(strings.Split(*series, ","), s) }
 
+// binlogSeries are the series that measure the binlog range of workload.
+var binlogSeries = []string{"a", "b", "b'", "b+", "c"}
+
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
@@ -54,10 +59,30 @@ func main() {
 	if err := os.MkdirAll(*workDir, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	if *series == "r" {
-		printReadModels()
-		return
+	var report []string
+	if slices.ContainsFunc(binlogSeries, want) {
+		report = binlog()
 	}
+	if want("r") {
+		rm := readModels("always")
+		fmt.Println("\n| fsync | events | read model | events/s (median) | peak RSS |")
+		fmt.Println("|---|---|---|---|---|")
+		for _, r := range rm {
+			fmt.Println(r)
+		}
+	}
+	if report != nil {
+		fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (b+) atomic batches msg/s | (c) tributary ev/s | (c)/min(a,b) | (c)/min(a,b+) | tributary peak RSS |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|")
+		for _, r := range report {
+			fmt.Println(r)
+		}
+	}
+}
+
+// binlog runs series a to c over the workload's binlog range and returns
+// their report table's rows, one per fsync mode.
+func binlog() []string {
 	from, to, n := workload()
 	fmt.Printf("binlog: %d row changes in transactions of %d, from %s to %s\n\n", n, *txnRows, from, to)
 
@@ -65,7 +90,7 @@ func main() {
 	if want("a") {
 		decode = measure("(a) go-mysql decode", func() result { return decodeRun(from, to, n) })
 	}
-	report := []string{}
+	var report []string
 	for _, mode := range strings.Split(*modes, ",") {
 		ns := startNATS(mode)
 		var pub, dedup, batched, e2e summary
@@ -85,23 +110,7 @@ func main() {
 		report = append(report, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f MiB |", mode, figure(decode), figure(pub), figure(dedup), figure(batched),
 			figure(e2e), ratio(e2e, decode, pub), ratio(e2e, decode, batched), e2e.rssMiB))
 	}
-	if want("r") {
-		printReadModels()
-	}
-	fmt.Println("\n| fsync | (a) decode ev/s | (b) publish msg/s | (b') with Msg-Id msg/s | (b+) atomic batches msg/s | (c) tributary ev/s | (c)/min(a,b) | (c)/min(a,b+) | tributary peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
-	for _, r := range report {
-		fmt.Println(r)
-	}
-}
-
-func printReadModels() {
-	rm := readModels("always")
-	fmt.Println("\n| fsync | events | read model | events/s (median) | peak RSS |")
-	fmt.Println("|---|---|---|---|---|")
-	for _, r := range rm {
-		fmt.Println(r)
-	}
+	return report
 }
 
 type result struct {
@@ -444,47 +453,77 @@ func publishRun(url string, n int, mode publishMode) result {
 func tributaryRun(url string, from mysql.Position, n int) result {
 	streamN++
 	name := fmt.Sprintf("bench%d", streamN)
-	cmd := exec.Command(*tributary, "start", "--source", fmt.Sprintf("mysql://tributary:tributary@127.0.0.1:%d", *dbPort),
-		"--nats", url, "--name", name, "--server-id", strconv.Itoa(600+streamN), "--include", "bench.*",
-		"--from-file", from.Name, "--from-pos", strconv.Itoa(int(from.Pos)), "--log-level", "warn")
-	logf, _ := os.Create(filepath.Join(*workDir, name+".log"))
-	cmd.Stderr = logf
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
-	}
 	nc, err := nats.Connect(url)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	stream := "TRIBUTARY_" + strings.ToUpper(name)
-	var st jetstream.Stream
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		if time.Now().After(deadline) {
-			log.Fatalf("tributary did not store %d events in 10 minutes; see %s", n, logf.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
-		if st == nil {
-			st, _ = js.Stream(ctx, stream)
-			continue
-		}
-		info, err := st.Info(ctx)
-		if err == nil && info.State.Msgs >= uint64(n) {
-			break
-		}
+	t := startTributary(url, name, 600+streamN, "--from-file", from.Name, "--from-pos", strconv.Itoa(int(from.Pos)))
+	t.waitEvents(ctx, nc, uint64(n), 10*time.Minute)
+	rss := peakRSS(t.cmd.Process.Pid)
+	t.stop()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, t.stream)
+	if err != nil {
+		log.Fatal(err)
 	}
-	rss := peakRSS(cmd.Process.Pid)
-	_ = cmd.Process.Signal(os.Interrupt)
-	_ = cmd.Wait()
 	first, err1 := st.GetMsg(ctx, 1)
 	last, err2 := st.GetMsg(ctx, uint64(n))
 	if err1 != nil || err2 != nil {
 		log.Fatal(err1, err2)
 	}
 	return result{rate: float64(n-1) / last.Time.Sub(first.Time).Seconds(), rssMiB: rss}
+}
+
+// tributaryProc is a tributary start run in the background.
+type tributaryProc struct {
+	cmd    *exec.Cmd
+	stream string
+	log    string // its log file, in the work directory
+}
+
+// startTributary starts tributary start as name (stream TRIBUTARY_<NAME>)
+// on the workload's tables, with extra arguments.
+func startTributary(url, name string, serverID int, extra ...string) *tributaryProc {
+	args := append([]string{"start", "--source", fmt.Sprintf("mysql://tributary:tributary@127.0.0.1:%d", *dbPort), "--nats", url,
+		"--name", name, "--server-id", strconv.Itoa(serverID), "--include", "bench.*", "--log-level", "warn"}, extra...)
+	p := &tributaryProc{cmd: exec.Command(*tributary, args...), stream: "TRIBUTARY_" + strings.ToUpper(name), log: filepath.Join(*workDir, name+".log")}
+	logf, err := os.Create(p.log)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer logf.Close() // the child has its own
+	p.cmd.Stderr = logf
+	if err := p.cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	return p
+}
+
+// waitEvents waits until the stream holds n events.
+func (p *tributaryProc) waitEvents(ctx context.Context, nc *nats.Conn, n uint64, d time.Duration) {
+	waitUntil(fmt.Sprintf("%d events in %s (see %s)", n, p.stream, p.log), d, func() bool {
+		info, err := eventlog.StreamInfo(ctx, nc, p.stream)
+		return err == nil && info.Messages >= n
+	})
+}
+
+// stop interrupts tributary and waits for it to exit.
+func (p *tributaryProc) stop() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	_ = p.cmd.Wait()
+}
+
+// waitUntil polls cond until it holds, and gives up after d.
+func waitUntil(what string, d time.Duration, cond func() bool) {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			log.Fatalf("gave up after %s waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func peakRSS(pid int) float64 {

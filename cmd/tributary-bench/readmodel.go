@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"gopkg.in/yaml.v3"
 
 	"github.com/tributary-cdc/tributary/eventlog"
 )
@@ -30,32 +31,24 @@ var (
 func readModels(mode string) []string {
 	ns := startNATS(mode)
 	defer ns.stop()
-	const name = "rm"
-	stream := "TRIBUTARY_RM"
-	cmd := exec.Command(*tributary, "start", "--source", fmt.Sprintf("mysql://tributary:tributary@127.0.0.1:%d", *dbPort),
-		"--nats", ns.url, "--name", name, "--server-id", "700", "--include", "bench.*", "--log-level", "warn")
-	logf, _ := os.Create(filepath.Join(*workDir, "rm-start.log"))
-	cmd.Stderr = logf
-	c := root()
-	createTable(c)
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
-	}
 	nc, err := nats.Connect(ns.url)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer nc.Close()
 	ctx := context.Background()
-	waitUntil("the stream's baseline", func() bool { b, _ := eventlog.ReadBaseline(ctx, nc, stream); return b != nil })
+	c := root()
+	createTable(c)
+	t := startTributary(ns.url, "rm", 700)
+	waitUntil("the baseline of "+t.stream+" (see "+t.log+")", 15*time.Minute, func() bool {
+		b, _ := eventlog.ReadBaseline(ctx, nc, t.stream)
+		return b != nil
+	})
 	n := generate(c)
 	c.Close()
-	waitUntil(fmt.Sprintf("%d events in %s", n, stream), func() bool {
-		info, err := eventlog.StreamInfo(ctx, nc, stream)
-		return err == nil && info.Messages >= uint64(n)
-	})
-	_ = cmd.Process.Signal(os.Interrupt)
-	_ = cmd.Wait()
+	t.waitEvents(ctx, nc, uint64(n), 15*time.Minute)
+	t.stop()
+	stream := t.stream
 	info, err := eventlog.StreamInfo(ctx, nc, stream)
 	if err != nil {
 		log.Fatal(err)
@@ -74,24 +67,36 @@ func readModels(mode string) []string {
 	})
 	rows := []string{fmt.Sprintf("| %s | %d | replay (ordered consumer) | %.0f | — |", mode, events, replay.median)}
 
-	sinks := []string{"  - name: sqlite_rm\n    kind: sqlite\n    path: " + filepath.Join(*workDir, "rm.db")}
-	targets := []string{"sqlite_rm"}
+	// One read model of the workload's table per SQL target.
+	type sink struct {
+		Name string `yaml:"name"`
+		Kind string `yaml:"kind"`
+		Path string `yaml:"path,omitempty"`
+		DSN  string `yaml:"dsn,omitempty"`
+	}
+	sinks := []sink{{Name: "sqlite_rm", Kind: "sqlite", Path: filepath.Join(*workDir, "rm.db")}}
 	if *pgDSN != "" {
-		sinks = append(sinks, "  - name: pg_rm\n    kind: postgres\n    dsn: "+*pgDSN)
-		targets = append(targets, "pg_rm")
+		sinks = append(sinks, sink{Name: "pg_rm", Kind: "postgres", DSN: *pgDSN})
 	}
 	if *mysqlDSN != "" {
-		sinks = append(sinks, "  - name: mariadb_rm\n    kind: mysql\n    dsn: "+*mysqlDSN)
-		targets = append(targets, "mariadb_rm")
+		sinks = append(sinks, sink{Name: "mariadb_rm", Kind: "mysql", DSN: *mysqlDSN})
 	}
-	cfg := filepath.Join(*workDir, "rm.yaml")
-	yaml := fmt.Sprintf("nats: %s\nstream: %s\nlog_level: warn\nsinks:\n%s\n", ns.url, stream, strings.Join(sinks, "\n"))
-	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+	b, err := yaml.Marshal(struct {
+		NATS     string `yaml:"nats"`
+		Stream   string `yaml:"stream"`
+		LogLevel string `yaml:"log_level"`
+		Sinks    []sink `yaml:"sinks"`
+	}{ns.url, stream, "warn", sinks})
+	if err != nil {
 		log.Fatal(err)
 	}
-	for _, target := range targets {
-		s := measure("(r) tributary rebuild into "+target+", fsync "+mode, func() result { return rebuildRun(cfg, target, events) })
-		rows = append(rows, fmt.Sprintf("| %s | %d | rebuild into %s | %.0f | %.0f MiB |", mode, events, strings.TrimSuffix(target, "_rm"), s.median, s.rssMiB))
+	cfg := filepath.Join(*workDir, "rm.yaml")
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	for _, sk := range sinks {
+		s := measure("(r) tributary rebuild into "+sk.Name+", fsync "+mode, func() result { return rebuildRun(cfg, sk.Name, events) })
+		rows = append(rows, fmt.Sprintf("| %s | %d | rebuild into %s | %.0f | %.0f MiB |", mode, events, strings.TrimSuffix(sk.Name, "_rm"), s.median, s.rssMiB))
 	}
 	return rows
 }
@@ -110,14 +115,4 @@ func rebuildRun(cfg, target string, events uint64) result {
 	elapsed := time.Since(began)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	return result{rate: float64(events) / elapsed.Seconds(), rssMiB: float64(ru.Maxrss) / 1024}
-}
-
-func waitUntil(what string, cond func() bool) {
-	deadline := time.Now().Add(15 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			log.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # proc.sh - process helpers shared by the project's scripts (sourced).
 
 # pid_alive PID -> 0 if PID is a live (non-zombie) process
@@ -21,4 +22,16 @@ wait_exit() {
 		sleep 0.1
 	done
 	return 0
+}
+
+# stop_pid SIGNAL PID SECONDS [WHAT]: send SIGNAL (TERM, INT...), give PID
+# SECONDS to exit, then SIGKILL it (saying so on stderr, as $PROG) and give
+# it 10 more. -> 0 once it is gone, 1 if it outlived SIGKILL too.
+stop_pid() {
+	local sig=$1 pid=$2 secs=$3 what=${4:-pid $2}
+	kill -"$sig" "$pid" 2>/dev/null || true
+	wait_exit "$pid" "$secs" && return 0
+	printf '%s: %s ignored SIG%s for %ss; sending SIGKILL\n' "${PROG:-${0##*/}}" "$what" "$sig" "$secs" >&2
+	kill -KILL "$pid" 2>/dev/null || true
+	wait_exit "$pid" 10
 }
