@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tributary-cdc/tributary"
+	"github.com/tributary-cdc/tributary/eventlog/eventlogtest"
 )
 
 // startServer runs nats-server in-process with JetStream on a random
@@ -27,22 +28,8 @@ func startServer(t *testing.T) *nats.Conn {
 
 func startServerProcess(t *testing.T) (*server.Server, *nats.Conn) {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true, SyncAlways: true})
-	if err != nil {
-		t.Fatalf("nats-server: %v", err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	return srv, nc
+	srv := eventlogtest.StartServer(t, func(o *server.Options) { o.SyncAlways = true })
+	return srv, eventlogtest.Connect(t, srv)
 }
 
 func testEvents(txn string, n int, whole bool) tributary.Batch {

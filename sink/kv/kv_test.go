@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tributary-cdc/tributary/eventlog/eventlogtest"
 	"github.com/tributary-cdc/tributary/sink"
 	"github.com/tributary-cdc/tributary/sink/sinktest"
 )
@@ -52,17 +52,7 @@ func TestContract(t *testing.T) {
 // limit, so that a batch over it fails instead of passing unnoticed.
 func startServer(t *testing.T, maxBatch int) *server.Server {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true, JetStreamLimits: server.JSLimitOpts{MaxBatchSize: maxBatch}})
-	if err != nil {
-		t.Fatalf("nats-server: %v", err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(srv.Shutdown)
-	return srv
+	return eventlogtest.StartServer(t, func(o *server.Options) { o.JetStreamLimits.MaxBatchSize = maxBatch })
 }
 
 func connect(t *testing.T, url string) *nats.Conn {
