@@ -494,7 +494,7 @@ func (s *Store) fitAll(ctx context.Context, events []tributary.Event) error {
 		ev := &events[i]
 		if err := s.fit(ctx, ev); err != nil {
 			if errors.Is(err, errStillTooLarge) {
-				return s.tooLarge(ev, &nats.Msg{Data: ev.Body, Header: encodeHeaders(ev.Txn)})
+				return s.tooLarge(ev, &nats.Msg{Data: ev.Body, Header: Headers(ev.Txn)})
 			}
 			return err
 		}
@@ -511,7 +511,7 @@ func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error 
 		ev := &events[i]
 		l := load{msgs: 1, bytes: len(ev.Body)}
 		s.acquire(l)
-		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
+		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: Headers(ev.Txn)}
 		msg.Header[jetstream.ExpectedLastSeqHeader] = []string{strconv.FormatUint(s.last, 10)}
 		if err := s.publishAsync(ctx, msg, s.last+1, l); err != nil {
 			return s.sendError(ev, msg, err)
@@ -526,7 +526,7 @@ func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event, l lo
 	n := len(events)
 	for i := range events {
 		ev := &events[i]
-		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: encodeHeaders(ev.Txn)}
+		msg := &nats.Msg{Subject: ev.Subject, Data: ev.Body, Header: Headers(ev.Txn)}
 		msg.Header[headerBatchID] = []string{id}
 		msg.Header[headerBatchSeq] = []string{strconv.Itoa(i + 1)}
 		if i == 0 {

@@ -201,28 +201,107 @@ func TestOpenValidates(t *testing.T) {
 }
 
 func TestHeadersRoundTrip(t *testing.T) {
-	for _, m := range []tributary.TxnMark{
-		testEvents("0-1-10", 1, true).Events[0].Txn,
-		testEvents("0-1-10", 2, true).Events[0].Txn,
-		{Source: "s", ID: "binlog.000002:4", Begin: tributary.Position{File: "binlog.000002", Offset: 4}, Index: 7},
+	for _, tc := range []struct {
+		name string
+		mark tributary.TxnMark
+		want string // the Tributary-Mark header
+	}{{
+		name: "first row",
+		mark: testEvents("0-1-10", 2, true).Events[0].Txn,
+		want: "src=src&tx=0-1-10&gtid=0-1-10&i=0&begin=binlog.000001:400&begin-gtids=0-1-9",
+	}, {
+		name: "last row",
+		mark: testEvents("0-1-10", 2, true).Events[1].Txn,
+		want: "src=src&tx=0-1-10&gtid=0-1-10&i=1&begin=binlog.000001:400&begin-gtids=0-1-9&last=1&end=binlog.000001:900&end-gtids=0-1-10",
+	}, {
+		name: "no GTIDs",
+		mark: tributary.TxnMark{Source: "s", ID: "binlog.000002:4", Begin: tributary.Position{File: "binlog.000002", Offset: 4}, Index: 7},
+		want: "src=s&tx=binlog.000002:4&i=7&begin=binlog.000002:4",
+	}, {
+		name: "MySQL GTID set at the end only",
+		mark: tributary.TxnMark{Source: "s", ID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23", GTID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23",
+			Begin: tributary.Position{GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-22,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"}, Last: true,
+			End: tributary.Position{GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-23,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"}},
+		want: "src=s&tx=3e11fa47-71ca-11e1-9e33-c80aa9429562:23&gtid=3e11fa47-71ca-11e1-9e33-c80aa9429562:23&i=0" +
+			"&begin-gtids=3e11fa47-71ca-11e1-9e33-c80aa9429562:1-22,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5&last=1" +
+			"&end-gtids=3e11fa47-71ca-11e1-9e33-c80aa9429562:1-23,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5",
+	}, {
+		name: "file name with separators",
+		mark: tributary.TxnMark{Source: "s", ID: "a&b=c d%.000001:4", Begin: tributary.Position{File: "a&b=c d%.000001", Offset: 4}},
+		want: "src=s&tx=a%26b%3Dc%20d%25.000001:4&i=0&begin=a%26b%3Dc%20d%25.000001:4",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := Headers(tc.mark)
+			if got := h.Get(HeaderMark); got != tc.want {
+				t.Errorf("%s = %s, want %s", HeaderMark, got, tc.want)
+			}
+			if got := h.Get(HeaderContentType); got != "application/cloudevents+json" {
+				t.Errorf("%s = %s, want application/cloudevents+json", HeaderContentType, got)
+			}
+			if len(h) != 2 {
+				t.Errorf("%d headers, want 2: %v", len(h), h)
+			}
+			got, err := decodeHeaders(h)
+			if err != nil {
+				t.Fatalf("decodeHeaders(Headers(%+v)): %v", tc.mark, err)
+			}
+			if diff := cmp.Diff(tc.mark, got); diff != "" {
+				t.Fatalf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A stream written by event format 1 (one header per field) still resumes.
+func TestLegacyHeaders(t *testing.T) {
+	h := nats.Header{"Tributary-Source": {"s"}, "Tributary-Txn": {"0-1-10"}, "Tributary-Gtid": {"0-1-10"},
+		"Tributary-Begin": {"binlog.000001:4"}, "Tributary-Begin-Gtid-Set": {"0-1-9"}, "Tributary-Index": {"3"},
+		"Tributary-Last": {"true"}, "Tributary-End": {"binlog.000001:900"}, "Tributary-End-Gtid-Set": {"0-1-10"}}
+	want := tributary.TxnMark{Source: "s", ID: "0-1-10", GTID: "0-1-10", Index: 3, Last: true,
+		Begin: tributary.Position{File: "binlog.000001", Offset: 4, GTIDSet: "0-1-9"},
+		End:   tributary.Position{File: "binlog.000001", Offset: 900, GTIDSet: "0-1-10"}}
+	got, err := decodeHeaders(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("decodeHeaders(format 1) (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadMark(t *testing.T) {
+	for _, tc := range []struct{ mark, want string }{
+		{"", "not a Tributary event"},
+		{"src=s&i=0&begin=b:4", "no src or tx field"},
+		{"src=s&tx=t&i=x&begin=b:4", `field i: "x" is not a row index`},
+		{"src=s&tx=t&i=-1&begin=b:4", `field i: "-1" is not a row index`},
+		{"src=s&tx=t&i=0", "field begin: no position"},
+		{"src=s&tx=t&i=0&begin=b", `field begin: parse binlog position "b": want FILE:OFFSET`},
+		{"src=s&tx=t&i=0&begin=b:4&last=true", `field last: "true", want 1`},
+		{"src=s&tx=t&i=0&begin=b:4&last=1", "field end: no position"},
+		{"src=s&tx=t&tx=u&i=0&begin=b:4", "field tx appears twice"},
+		{"src=s&tx&i=0&begin=b:4", `field "tx" is not key=value`},
+		{"src=s&tx=t%2&i=0&begin=b:4", `field tx: "t%2": '%' not followed by two hex digits`},
 	} {
-		got, err := decodeHeaders(encodeHeaders(m))
-		if err != nil {
-			t.Fatalf("decodeHeaders(encodeHeaders(%+v)): %v", m, err)
+		h := nats.Header{}
+		if tc.mark != "" {
+			h.Set(HeaderMark, tc.mark)
 		}
-		if diff := cmp.Diff(m, got); diff != "" {
-			t.Fatalf("round trip (-want +got):\n%s", diff)
+		_, err := decodeHeaders(h)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("decodeHeaders(%q) = %v, want an error containing %q", tc.mark, err, tc.want)
 		}
 	}
 }
 
 // FuzzHeaders: decode(encode(mark)) is the identity for every mark the
-// tailer can produce.
+// tailer can produce, whatever the binlog file is called.
 func FuzzHeaders(f *testing.F) {
 	f.Add("src", "0-1-42", "binlog.000001", uint64(4), "0-1-41", 3, true, uint64(900), "0-1-42")
 	f.Add("s", "uuid:1-5", "mysql-bin.000010", uint64(123456), "", 0, false, uint64(0), "")
+	f.Add("s", "t", "a&b=c%d e", uint64(1), "", 0, true, uint64(2), "")
 	f.Fuzz(func(t *testing.T, source, txn, file string, off uint64, gset string, idx int, last bool, end uint64, endSet string) {
-		if source == "" || txn == "" || file == "" || idx < 0 || !validHeaderValue(source+txn+file+gset+endSet) {
+		if source == "" || txn == "" || file == "" || idx < 0 {
 			return
 		}
 		m := tributary.TxnMark{Source: source, ID: txn, GTID: txn, Index: idx, Last: last,
@@ -230,7 +309,11 @@ func FuzzHeaders(f *testing.F) {
 		if last {
 			m.End = tributary.Position{File: file, Offset: end, GTIDSet: endSet}
 		}
-		got, err := decodeHeaders(encodeHeaders(m))
+		v := encodeMark(m)
+		if !validHeaderValue(v) {
+			t.Fatalf("encodeMark(%+v) = %q: not a valid header value", m, v)
+		}
+		got, err := decodeMark(v)
 		if err != nil {
 			t.Fatalf("decode(encode(%+v)): %v", m, err)
 		}
@@ -241,7 +324,7 @@ func FuzzHeaders(f *testing.F) {
 }
 
 // validHeaderValue: NATS header values are single-line text without
-// leading or trailing white space; binlog names and GTIDs always are.
+// leading or trailing white space.
 func validHeaderValue(s string) bool {
 	for _, r := range s {
 		if r < 0x21 || r > 0x7e {
@@ -288,7 +371,11 @@ func TestGroupedTransactions(t *testing.T) {
 		if _, ok := batchOf[id]; !ok {
 			batchOf[id] = fmt.Sprintf("b%d", len(batchOf)+1)
 		}
-		return h.Get(HeaderTxn) + "@" + batchOf[id] + "/" + h.Get(headerBatchSeq)
+		m, err := decodeHeaders(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ID + "@" + batchOf[id] + "/" + h.Get(headerBatchSeq)
 	})
 	// 2+2 fit in 5; the third transaction would not, so it starts a new
 	// batch with the fourth.

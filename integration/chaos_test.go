@@ -376,7 +376,15 @@ func lastStored(t *testing.T, ns *natsServer, stream string) (storedMark, bool) 
 	if err != nil {
 		t.Fatalf("last message: %v", err)
 	}
-	return storedMark{Txn: m.Header.Get("Tributary-Txn"), Index: m.Header.Get("Tributary-Index"), Last: m.Header.Get("Tributary-Last") == "true",
+	mark := map[string]string{} // Tributary-Mark: key=value&key=value (docs/EVENTS.md)
+	for _, f := range strings.Split(m.Header.Get("Tributary-Mark"), "&") {
+		k, v, _ := strings.Cut(f, "=")
+		mark[k] = v
+	}
+	if mark["tx"] == "" || mark["i"] == "" {
+		t.Fatalf("last message %d: header Tributary-Mark %q has no tx or i", si.State.LastSeq, m.Header.Get("Tributary-Mark"))
+	}
+	return storedMark{Txn: mark["tx"], Index: mark["i"], Last: mark["last"] == "1",
 		BatchID: m.Header.Get("Nats-Batch-Id"), BatchSeq: m.Header.Get("Nats-Batch-Sequence")}, true
 }
 

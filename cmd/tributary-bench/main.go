@@ -29,6 +29,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	trib "github.com/tributary-cdc/tributary"
 	"github.com/tributary-cdc/tributary/eventlog"
 )
 
@@ -373,15 +374,13 @@ func publishRun(url string, n int, mode publishMode) result {
 	ins, upd, del := event("created", "c", "null", row("placed", 0)), event("updated", "u", row("placed", 0), row("paid", 1)), event("deleted", "d", row("paid", 1), "null")
 	bodies := [10][]byte{ins, ins, ins, ins, ins, ins, upd, upd, upd, del}
 	message := func(i int) *nats.Msg {
-		m := &nats.Msg{Subject: fmt.Sprintf("%s.bench.orders.%d", name, i), Data: bodies[i%10], Header: nats.Header{
-			"Content-Type": {"application/cloudevents+json; charset=utf-8"}, "Tributary-Source": {"bench"}, "Tributary-Txn": {"0-1-123456"},
-			"Tributary-Gtid": {"0-1-123456"}, "Tributary-Begin": {"binlog.000001:123456789"}, "Tributary-Begin-Gtid-Set": {"0-1-123455"},
-			"Tributary-Index": {strconv.Itoa(i % *txnRows)}}}
-		if i%*txnRows == *txnRows-1 { // the transaction's last row
-			m.Header["Tributary-Last"] = []string{"true"}
-			m.Header["Tributary-End"] = []string{"binlog.000001:123498765"}
-			m.Header["Tributary-End-Gtid-Set"] = []string{"0-1-123456"}
+		last := i%*txnRows == *txnRows-1
+		mark := trib.TxnMark{Source: "bench", ID: "0-1-123456", GTID: "0-1-123456", Index: i % *txnRows, Last: last,
+			Begin: trib.Position{File: "binlog.000001", Offset: 123456789, GTIDSet: "0-1-123455"}}
+		if last {
+			mark.End = trib.Position{File: "binlog.000001", Offset: 123498765, GTIDSet: "0-1-123456"}
 		}
+		m := &nats.Msg{Subject: fmt.Sprintf("%s.bench.orders.%d", name, i), Data: bodies[i%10], Header: eventlog.Headers(mark)}
 		return m
 	}
 	wait := func(f jetstream.PubAckFuture) {
