@@ -33,7 +33,7 @@ func Consume(ctx context.Context, nc *nats.Conn, stream, durable string, from ui
 		return err
 	}
 	want := from
-	return deliver(ctx, cons, "consume "+durable, func(ev StoredEvent) (bool, error) {
+	return deliver(ctx, nc, cons, "consume "+durable, func(ev StoredEvent) (bool, error) {
 		if ev.Seq != want {
 			// AckNone delivers each message once, in order; anything else
 			// means the consumer was changed under us.

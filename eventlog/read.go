@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -75,7 +77,7 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 	if info.NumPending == 0 && !opts.Follow {
 		return nil
 	}
-	return deliver(ctx, cons, "read stream "+stream, func(ev StoredEvent) (bool, error) {
+	return deliver(ctx, nc, cons, "read stream "+stream, func(ev StoredEvent) (bool, error) {
 		if err := fn(ev); err != nil {
 			return true, err
 		}
@@ -85,30 +87,78 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 
 // deliver passes cons's messages to fn, asking for replayBatch at a time,
 // until ctx is done or fn says it is done or returns an error (which
-// deliver returns). what says what is being read, for its errors.
-func deliver(ctx context.Context, cons jetstream.Consumer, what string, fn func(StoredEvent) (done bool, err error)) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(replayBatch))
+// deliver returns). what says what is being read, for its errors. fn is
+// called from one goroutine at a time, never after deliver returns; it
+// must return when ctx is done.
+//
+// It consumes through a callback rather than the message iterator: the
+// iterator arms a timer for every message, which cost about 5% of the
+// replay rate (docs/BENCHMARKS.md).
+func deliver(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, what string, fn func(StoredEvent) (done bool, err error)) error {
+	var (
+		mu      sync.Mutex  // one fn at a time, even across the ordered consumer's resets
+		stopped atomic.Bool // no fn once deliver is returning
+		end     = make(chan error, 1)
+		errMu   sync.Mutex
+		lastErr error // the last error the consumer reported, for when it stops
+	)
+	handle := func(msg jetstream.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped.Load() {
+			return
+		}
+		md, err := msg.Metadata()
+		done := true
+		if err != nil {
+			err = fmt.Errorf("%s: %w", what, err)
+		} else {
+			done, err = fn(storedEvent(msg, md))
+		}
+		if done || err != nil {
+			stopped.Store(true)
+			end <- err
+		}
+	}
+	report := func(_ jetstream.ConsumeContext, err error) {
+		errMu.Lock()
+		lastErr = err
+		errMu.Unlock()
+	}
+	// The ordered consumer keeps trying to recreate itself when the
+	// connection closes for good: only the connection says so.
+	connClosed := nc.StatusChanged(nats.CLOSED)
+	defer nc.RemoveStatusListener(connClosed)
+	if nc.IsClosed() {
+		return fmt.Errorf("%s: %w", what, nats.ErrConnectionClosed)
+	}
+	cc, err := cons.Consume(handle, jetstream.PullMaxMessages(replayBatch), jetstream.ConsumeErrHandler(report))
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return ctx.Err()
-			}
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if done, err := fn(storedEvent(msg, md)); done || err != nil {
+	closed := cc.Closed()
+	defer func() {
+		stopped.Store(true)
+		cc.Stop()
+		<-closed // the last fn has returned
+	}()
+	select {
+	case err := <-end:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-connClosed:
+		return fmt.Errorf("%s: %w", what, nats.ErrConnectionClosed)
+	case <-closed:
+		if err := ctx.Err(); err != nil {
 			return err
 		}
+		errMu.Lock()
+		defer errMu.Unlock()
+		if lastErr == nil {
+			lastErr = nats.ErrConnectionClosed
+		}
+		return fmt.Errorf("%s: delivery stopped: %w", what, lastErr)
 	}
 }
 

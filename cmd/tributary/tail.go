@@ -49,6 +49,7 @@ fetched and put back, data.external removed.`,
 				return err
 			}
 			log := newLogger(&c)
+			tuneGC(false)
 			nc, err := dialNATS(&c, log)
 			if err != nil {
 				return err
