@@ -6,13 +6,14 @@ import (
 	"slices"
 
 	"github.com/tributary-cdc/tributary/sink"
+	"github.com/tributary-cdc/tributary/sink/sqldb"
 )
 
 // SinkConfig declares one read model (README, Read models).
 type SinkConfig struct {
 	// Name identifies the read model: it names its durable consumer, its
 	// checkpoint table and (for sqlite) its file. Lower-case letters, digits
-	// and '_'.
+	// and '_', at most sqldb.MaxSinkName bytes.
 	Name string `yaml:"name"`
 	// Kind is sqlite (the default), postgres, mysql or kv.
 	Kind string `yaml:"kind"`
@@ -27,7 +28,7 @@ type SinkConfig struct {
 	Batch int `yaml:"batch"`
 }
 
-var sinkNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+var sinkNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // validateSinks reports every bad sink field.
 func (c *Config) validateSinks() []error {
@@ -38,8 +39,10 @@ func (c *Config) validateSinks() []error {
 		if s.Name != "" {
 			where = fmt.Sprintf("sinks[%d] (%s)", i, s.Name)
 		}
-		if !sinkNameRE.MatchString(s.Name) {
-			errs = append(errs, fmt.Errorf("%s: name %q: want lower-case letters, digits and '_', starting with a letter, at most 40 (e.g. orders_pg)", where, s.Name))
+		if !sinkNameRE.MatchString(s.Name) || len(s.Name) > sqldb.MaxSinkName {
+			// The name is in the read model's table names, which SQL
+			// databases limit to 63 or 64 bytes.
+			errs = append(errs, fmt.Errorf("%s: name %q: want lower-case letters, digits and '_', starting with a letter, at most %d (e.g. orders_pg)", where, s.Name, sqldb.MaxSinkName))
 		}
 		if seen[s.Name] {
 			errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, s.Name))

@@ -102,14 +102,20 @@ func (t *Target) TableName(m sink.Model, n sink.TableName) string {
 	return n.Table
 }
 
-// CheckpointTable is the name of the table that holds model m's checkpoint.
+// CheckpointTable is the name of the table that holds model m's checkpoint:
+// _tributary_<sink>_checkpoint, and for a rebuild
+// _tributary_checkpoint__<sink>_rebuild, which names the sink once so that
+// a sink name of up to MaxSinkName bytes fits every SQL target's limit.
 func (t *Target) CheckpointTable(m sink.Model) string {
-	name := "_tributary_" + t.sink + "_checkpoint"
 	if m == sink.Shadow {
-		name += t.shadowSuffix()
+		return "_tributary_checkpoint" + t.shadowSuffix()
 	}
-	return name
+	return "_tributary_" + t.sink + "_checkpoint"
 }
+
+// MaxSinkName is the longest sink name whose checkpoint tables' names fit
+// in PostgreSQL's 63 bytes (MySQL's limit is 64).
+const MaxSinkName = 63 - len("_tributary_checkpoint__") - len("_rebuild")
 
 func (t *Target) Close() error { return t.db.Close() }
 
