@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"database/sql"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +23,9 @@ import (
 // tributary streams (their DDL events define them). Each read-model column
 // has the source's type, nullability and charset; its collation is its
 // charset's binary NO PAD one, as sink/mysql documents (JSON keeps
-// utf8mb4_bin and its json_valid check).
+// utf8mb4_bin and its json_valid check). A SQLite read model projected
+// beside it equals the source in the form docs/EVENTS.md gives for SQLite
+// (compareSQLiteTypeModel).
 func TestReadModelTypeMatrix(t *testing.T) {
 	db := startMariaDB(t, "--default-time-zone=+03:00", "--max-allowed-packet=64M")
 	const zoneFile = "/usr/share/zoneinfo/Europe/Berlin"
@@ -47,10 +51,12 @@ func TestReadModelTypeMatrix(t *testing.T) {
 	src.waitStreaming()
 	db.exec(creates[false]...)
 
+	litePath := filepath.Join(t.TempDir(), "lite.db")
 	cfg := writeConfig(t, ns.url(), stream,
 		sinkConfig{Name: "live", Kind: "mysql", DSN: fmt.Sprintf("root@tcp(127.0.0.1:%d)/rm", db.port)},
-		sinkConfig{Name: "built", Kind: "mysql", DSN: fmt.Sprintf("root@tcp(127.0.0.1:%d)/rb", db.port)})
-	proj := startTributary(t, "project", "--config", cfg, "--sink", "live")
+		sinkConfig{Name: "built", Kind: "mysql", DSN: fmt.Sprintf("root@tcp(127.0.0.1:%d)/rb", db.port)},
+		sinkConfig{Name: "lite", Kind: "sqlite", Path: litePath})
+	proj := startTributary(t, "project", "--config", cfg, "--sink", "live", "--sink", "lite")
 
 	conn := db.root()
 	reader := db.root()
@@ -58,6 +64,7 @@ func TestReadModelTypeMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc := ns.connect()
+	var lite *sql.DB
 	// caughtUp: the source wrote written more events; once the stream holds
 	// them and the live read model has applied them all, it equals the
 	// source, which holds left rows.
@@ -68,6 +75,12 @@ func TestReadModelTypeMatrix(t *testing.T) {
 		waitForEvents(t, src, nc, stream, events)
 		waitCaughtUp(t, proj, reader, nc, stream, "rm", "live")
 		compareTypeModel(t, reader, "rm", "live", left)
+		if lite == nil {
+			lite = openReader(t, litePath)
+		}
+		last := streamLastSeq(t, nc, stream)
+		waitFor(t, time.Minute, "the SQLite read model to catch up", func() bool { return checkpointSeq(lite, "lite") == last })
+		compareSQLiteTypeModel(t, reader, lite, left)
 	}
 	everyTable := func(format string) { // format's %s: the table
 		t.Helper()
