@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -389,7 +390,8 @@ func TestReaderDDLDefinitionSource(t *testing.T) {
 // copied, then XID. Its rows are stored with the DDL event, not dropped as
 // rows outside a transaction (MariaDB: a GTID that is not standalone;
 // MySQL: the statement ends with START TRANSACTION). A DDL after MySQL's
-// anonymous GTID is a transaction of its own.
+// anonymous GTID is a transaction of its own; a SAVEPOINT inside a
+// transaction opened by BEGIN is not.
 func TestReaderDDLTransactions(t *testing.T) {
 	const create = "CREATE TABLE `shop`.`orders` (id INT PRIMARY KEY, note VARCHAR(50), total DECIMAL(10,2))"
 	sid := uuid.MustParse(testUUID)
@@ -423,6 +425,21 @@ func TestReaderDDLTransactions(t *testing.T) {
 				w.event(replication.QUERY_EVENT, 120, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("ALTER TABLE orders ADD COLUMN c INT")}),
 			}, w.txn(6, row(1))...)
 		}, []string{"shop.orders.schema_changed", "shop.orders.created"}},
+		{"MySQL SAVEPOINT before the first row", "", func(w *binlogWriter) []*replication.BinlogEvent {
+			evs := w.txn(6, row(1))
+			savepoint := w.event(replication.QUERY_EVENT, 90, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("SAVEPOINT `sp`")})
+			return slices.Insert(evs, 2, savepoint) // after GTID and BEGIN
+		}, []string{"shop.orders.created"}},
+		{"MySQL anonymous GTID, SAVEPOINT before the first row", "", func(w *binlogWriter) []*replication.BinlogEvent {
+			return []*replication.BinlogEvent{
+				w.event(replication.ANONYMOUS_GTID_EVENT, 79, &replication.GTIDEvent{SID: make([]byte, 16)}),
+				w.event(replication.QUERY_EVENT, 80, &replication.QueryEvent{Query: []byte("BEGIN")}),
+				w.event(replication.QUERY_EVENT, 90, &replication.QueryEvent{Schema: []byte("shop"), Query: []byte("SAVEPOINT `sp`")}),
+				w.event(replication.TABLE_MAP_EVENT, 60, ordersMap),
+				w.event(replication.WRITE_ROWS_EVENTv2, 50, &replication.RowsEvent{Table: ordersMap, TableID: 77, Rows: [][]any{row(1)}}),
+				w.event(replication.XID_EVENT, 31, &replication.XIDEvent{XID: 6}),
+			}
+		}, []string{"shop.orders.created"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, got := newTestReader(t, 1000, Start{})

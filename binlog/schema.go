@@ -84,15 +84,9 @@ func (h *schemaHistory) lookup(ref tableRef) *tableSchema {
 
 // set records a table's new state; nil makes it unknown.
 func (h *schemaHistory) set(ref tableRef, t *tableSchema) {
-	if !h.included(ref.db, ref.name) {
-		return
+	if h.included(ref.db, ref.name) {
+		h.tables[ref] = t // nil is remembered: unknown even when complete
 	}
-	if t == nil {
-		// Unknown even when complete: remembered as such.
-		h.tables[ref] = nil
-		return
-	}
-	h.tables[ref] = t
 }
 
 // special returns the columns of a table whose binlog type does not say
@@ -568,25 +562,11 @@ func (h *schemaHistory) alterTable(p *ddlParser) error {
 				return err
 			}
 		case p.word("MODIFY"):
-			p.word("COLUMN")
-			ifExists := p.word("IF", "EXISTS")
-			save := p.t.pos
-			name, err := p.ident()
-			if err != nil {
-				return err
-			}
-			p.t.pos = save
-			if err := h.redefine(p, t, name, ifExists); err != nil {
+			if err := h.redefine(p, t, false); err != nil {
 				return err
 			}
 		case p.word("CHANGE"):
-			p.word("COLUMN")
-			ifExists := p.word("IF", "EXISTS")
-			name, err := p.ident()
-			if err != nil {
-				return err
-			}
-			if err := h.redefine(p, t, name, ifExists); err != nil {
+			if err := h.redefine(p, t, true); err != nil {
 				return err
 			}
 		case p.word("RENAME", "COLUMN"):
@@ -750,9 +730,20 @@ func (t *tableSchema) alterDrop(p *ddlParser) error {
 	return nil
 }
 
-// redefine follows MODIFY and CHANGE: the column name, the definition
+// redefine follows MODIFY and CHANGE: [COLUMN] [IF EXISTS], the column
+// name (CHANGE only: MODIFY's definition starts with it), the definition
 // (starting with the new name) and a position are next.
-func (h *schemaHistory) redefine(p *ddlParser, t *tableSchema, name string, ifExists bool) error {
+func (h *schemaHistory) redefine(p *ddlParser, t *tableSchema, change bool) error {
+	p.word("COLUMN")
+	ifExists := p.word("IF", "EXISTS")
+	save := p.t.pos
+	name, err := p.ident()
+	if err != nil {
+		return err
+	}
+	if !change {
+		p.t.pos = save
+	}
 	i := t.column(name)
 	if i < 0 {
 		if ifExists {

@@ -1,6 +1,7 @@
 package binlog
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,13 +54,17 @@ func TestSchemaHistoryUnknownAndReload(t *testing.T) {
 		}
 		bodies = append(bodies, append(ev.Body, '}')) // finish adds the closing member
 	}
-	s, err := LoadSchema([]byte(`{"file":"binlog.000001","offset":4,"include":["s.*"],"tables":[{"database":"s","table":"a","charset":"utf8mb4","primarykey":[],"columns":[{"name":"id","type":"int(11)","nullable":true}]}]}`), bodies, []string{"s.*"})
+	baseline := []byte(`{"file":"binlog.000001","offset":4,"include":["s.*"],"tables":[{"database":"s","table":"a","charset":"utf8mb4","primarykey":[],"columns":[{"name":"id","type":"int(11)","nullable":true}]}]}`)
+	s, err := LoadSchema(baseline, bodies, []string{"s.*"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := newSchemaHistory(fakeCatalog{}, s, []string{"s.*"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !r.complete {
+		t.Errorf("a history from a baseline with the same include is not complete")
 	}
 	if diff := cmp.Diff(want, r.lookup(tableRef{"s", "a2"}).String()); diff != "" {
 		t.Errorf("s.a2 reloaded (-want +got):\n%s", diff)
@@ -71,8 +76,57 @@ func TestSchemaHistoryUnknownAndReload(t *testing.T) {
 		t.Errorf("s.a from the baseline: %s", got)
 	}
 	// Another include: the baseline no longer says which tables exist.
+	if s, err := LoadSchema(baseline, nil, []string{"t.*"}); err != nil || s.baseline {
+		t.Errorf("LoadSchema with another include: baseline %v (err %v), want false", s != nil && s.baseline, err)
+	}
 	if s, _ := LoadSchema(nil, nil, []string{"t.*"}); s.baseline {
 		t.Errorf("a history without a baseline is complete")
+	}
+}
+
+// MODIFY, CHANGE and RENAME COLUMN keep the column's place unless told,
+// carry the primary key to a new name, and make the table unknown when the
+// column is missing (unless IF EXISTS).
+func TestSchemaHistoryRedefine(t *testing.T) {
+	const (
+		id  = `{"name":"id","type":"int(11)","nullable":false}`
+		v   = `{"name":"v","type":"varchar(3)","nullable":true,"charset":"utf8mb4"}`
+		w   = `{"name":"w","type":"int(11)","nullable":true}`
+		doc = `{"charset":"utf8mb4","primarykey":[%s],"columns":[%s]}`
+	)
+	for _, tc := range []struct {
+		stmt string
+		want string // "" for unknown
+	}{
+		{"ALTER TABLE s.t MODIFY v VARCHAR(5) NOT NULL FIRST",
+			fmt.Sprintf(doc, `"id"`, `{"name":"v","type":"varchar(5)","nullable":false,"charset":"utf8mb4"},`+id+","+w)},
+		{"ALTER TABLE s.t MODIFY COLUMN w BIGINT UNSIGNED",
+			fmt.Sprintf(doc, `"id"`, id+","+v+`,{"name":"w","type":"bigint(20) unsigned","nullable":true}`)},
+		{"ALTER TABLE s.t CHANGE COLUMN v vv TEXT AFTER w",
+			fmt.Sprintf(doc, `"id"`, id+","+w+`,{"name":"vv","type":"text","nullable":true,"charset":"utf8mb4"}`)},
+		{"ALTER TABLE s.t CHANGE id id2 BIGINT NULL",
+			fmt.Sprintf(doc, `"id2"`, `{"name":"id2","type":"bigint(20)","nullable":false},`+v+","+w)},
+		{"ALTER TABLE s.t RENAME COLUMN w TO x",
+			fmt.Sprintf(doc, `"id"`, id+","+v+`,{"name":"x","type":"int(11)","nullable":true}`)},
+		{"ALTER TABLE s.t MODIFY IF EXISTS nope INT, CHANGE COLUMN IF EXISTS nope2 n INT",
+			fmt.Sprintf(doc, `"id"`, id+","+v+","+w)},
+		{"ALTER TABLE s.t MODIFY nope INT", ""},
+		{"ALTER TABLE s.t CHANGE nope n INT", ""},
+	} {
+		h, err := newSchemaHistory(fakeCatalog{}, &Schema{baseline: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.apply("CREATE DATABASE s", "")
+		h.apply("CREATE TABLE s.t (id INT PRIMARY KEY, v VARCHAR(3), w INT)", "s")
+		h.apply(tc.stmt, "s")
+		got := ""
+		if def := h.lookup(tableRef{"s", "t"}); def != nil {
+			got = def.String()
+		}
+		if got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.stmt, got, tc.want)
+		}
 	}
 }
 

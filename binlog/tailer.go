@@ -331,6 +331,7 @@ type transaction struct {
 	active     bool
 	standalone bool // MariaDB DDL or non-transactional statement: ends with its query
 	mysqlGTID  bool // begun by MySQL's GTID event (anonymous or not), which says nothing of DDL
+	explicit   bool // a BEGIN query followed: ends with XID or COMMIT, not with a statement (SAVEPOINT)
 	id, gtid   string
 	begin      tributary.Position
 	time       time.Time
@@ -424,8 +425,11 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 	case strings.EqualFold(q, "BEGIN"):
 		if !r.tx.active {
 			// No GTIDs: BEGIN opens the transaction.
-			return r.begin(h, "", false, time.Unix(int64(h.Timestamp), 0))
+			if err := r.begin(h, "", false, time.Unix(int64(h.Timestamp), 0)); err != nil {
+				return err
+			}
 		}
+		r.tx.explicit = true
 		return nil
 	case strings.EqualFold(q, "COMMIT"):
 		return r.commit(ctx, h)
@@ -447,9 +451,10 @@ func (r *reader) query(ctx context.Context, h *replication.EventHeader, e *repli
 	// A DDL statement is a transaction of its own, ending with it, unless
 	// rows follow it (CREATE TABLE … SELECT): those end at their XID or
 	// COMMIT. MariaDB's GTID says which with its standalone flag; MySQL
-	// ends such a statement with START TRANSACTION.
+	// ends such a statement with START TRANSACTION. A statement after
+	// BEGIN (SAVEPOINT) is part of that transaction.
 	rowsFollow := startsTransaction(q)
-	ddlTxn := r.tx.active && r.tx.index == 0 && (r.tx.standalone || r.tx.mysqlGTID && !rowsFollow)
+	ddlTxn := r.tx.active && !r.tx.explicit && r.tx.index == 0 && (r.tx.standalone || r.tx.mysqlGTID && !rowsFollow)
 	if !r.tx.active && len(refs) > 0 {
 		// No GTIDs: the statement begins a transaction.
 		if err := r.begin(h, "", !rowsFollow, time.Unix(int64(h.Timestamp), 0)); err != nil {
