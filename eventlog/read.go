@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -96,8 +95,8 @@ func Read(ctx context.Context, nc *nats.Conn, stream string, opts ReadOptions, f
 // replay rate (docs/BENCHMARKS.md).
 func deliver(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, what string, fn func(StoredEvent) (done bool, err error)) error {
 	var (
-		mu      sync.Mutex  // one fn at a time, even across the ordered consumer's resets
-		stopped atomic.Bool // no fn once deliver is returning
+		mu      sync.Mutex // one fn at a time, even across the ordered consumer's resets
+		stopped bool       // under mu: no fn once deliver is returning
 		end     = make(chan error, 1)
 		errMu   sync.Mutex
 		lastErr error // the last error the consumer reported, for when it stops
@@ -105,7 +104,7 @@ func deliver(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, what s
 	handle := func(msg jetstream.Msg) {
 		mu.Lock()
 		defer mu.Unlock()
-		if stopped.Load() {
+		if stopped {
 			return
 		}
 		md, err := msg.Metadata()
@@ -116,7 +115,7 @@ func deliver(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, what s
 			done, err = fn(storedEvent(msg, md))
 		}
 		if done || err != nil {
-			stopped.Store(true)
+			stopped = true
 			end <- err
 		}
 	}
@@ -138,9 +137,14 @@ func deliver(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, what s
 	}
 	closed := cc.Closed()
 	defer func() {
-		stopped.Store(true)
+		// Taking mu waits for a running fn, which closed alone does not
+		// promise: it follows the current subscription, and a reset of
+		// the ordered consumer can leave an earlier one's handler running.
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
 		cc.Stop()
-		<-closed // the last fn has returned
+		<-closed
 	}()
 	select {
 	case err := <-end:
@@ -150,6 +154,12 @@ func deliver(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, what s
 	case <-connClosed:
 		return fmt.Errorf("%s: %w", what, nats.ErrConnectionClosed)
 	case <-closed:
+		// The consumer stopped; if fn ended delivery first, its result wins.
+		select {
+		case err := <-end:
+			return err
+		default:
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -74,10 +74,13 @@ func TestRead(t *testing.T) {
 	}
 }
 
-// fn's error ends Read, and fn is not called again.
+// fn's error ends Read, and fn is not called again: not for the messages
+// already buffered (their calls would come before Read returns), and not
+// later (Read leaves no subscription that could deliver one).
 func TestReadError(t *testing.T) {
 	nc := startServer(t)
 	fill(t, nc, 50, 100)
+	subs := nc.NumSubscriptions()
 	stop := errors.New("stop here")
 	var calls atomic.Int32
 	err := Read(context.Background(), nc, "EV", ReadOptions{}, func(ev StoredEvent) error {
@@ -89,9 +92,11 @@ func TestReadError(t *testing.T) {
 	if !errors.Is(err, stop) {
 		t.Fatalf("Read = %v, want %v", err, stop)
 	}
-	time.Sleep(100 * time.Millisecond) // room for a late call to show
 	if n := calls.Load(); n != 10 {
 		t.Fatalf("fn called %d times, want 10", n)
+	}
+	if n := nc.NumSubscriptions(); n != subs {
+		t.Fatalf("%d subscriptions after Read returned, want the %d there were before it", n, subs)
 	}
 }
 
@@ -101,10 +106,7 @@ func TestReadFollowConnectionClosed(t *testing.T) {
 	srv := eventlogtest.StartServer(t, nil)
 	nc := eventlogtest.Connect(t, srv)
 	fill(t, nc, 1, 3)
-	reader, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reader := eventlogtest.Connect(t, srv)
 	var seen atomic.Int32
 	done := make(chan error, 1)
 	go func() {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary-cdc/tributary/sink"
 )
 
 func newProjectCommand() *cobra.Command {
@@ -47,14 +49,21 @@ leaves it alone until it is rebuilt without --as-of.`,
 			if err != nil {
 				return err
 			}
-			g, gctx := errgroup.WithContext(ctx)
-			for _, s := range sinks {
+			// Every target is opened before any runner starts, so that a
+			// target that fails to open leaves no runner working on the
+			// targets and connection the return closes.
+			runners := make([]*sink.Runner, len(sinks))
+			for i, s := range sinks {
 				tg, err := openTarget(ctx, &c, s, nc)
 				if err != nil {
 					return err
 				}
 				defer tg.Close()
-				r := newRunner(&c, s, nc, tg, keys, log)
+				runners[i] = newRunner(&c, s, nc, tg, keys, log)
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			for i, s := range sinks {
+				r := runners[i]
 				g.Go(func() error {
 					if err := r.Project(gctx); err != nil {
 						return fmt.Errorf("sink %s: %w", s.Name, err)
