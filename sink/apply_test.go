@@ -174,12 +174,18 @@ func apply(t *testing.T, m Model, cp Checkpoint, batch int, events []event) ([]c
 	r := newRecorder(cp)
 	r.stored[m] = cloneCheckpoint(cp)
 	a := newApplier(r, m, cp, func(n TableName) bool { return n == ordersName || n.Table == "customers" || n.Table == "orders2" }, nil, batch)
+	feed(t, a, events)
+	return r.calls, r
+}
+
+// feed gives the events to a.
+func feed(t *testing.T, a *applier, events []event) {
+	t.Helper()
 	for _, e := range events {
 		if err := a.add(context.Background(), e.ch, e.more); err != nil {
 			t.Fatalf("add(event %d) = %v", e.ch.Seq, err)
 		}
 	}
-	return r.calls, r
 }
 
 func withOrders() Checkpoint { return Checkpoint{Tables: []Table{orders}} }
@@ -731,15 +737,11 @@ func TestApplierConfiguredKey(t *testing.T) {
 	cols := []Column{{Name: "id", Type: "int(11)"}, {Name: "email", Type: "varchar(100)", Charset: "utf8mb4"}}
 	r := newRecorder(Checkpoint{})
 	a := newApplier(r, Live, Checkpoint{}, func(TableName) bool { return true }, map[TableName][]string{name: {"email"}}, 100)
-	for _, e := range join(
+	feed(t, a, join(
 		txn(1, "t1", name, true, ddl("CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(100))", []string{"id"}, cols...)),
 		txn(2, "t2", name, true, ins(Row{"id": json.RawMessage("1"), "email": json.RawMessage(`"a@b"`)})),
 		txn(3, "t3", name, false, del(Row{"id": json.RawMessage("2"), "email": json.RawMessage(`"c@d"`)})),
-	) {
-		if err := a.add(context.Background(), e.ch, e.more); err != nil {
-			t.Fatalf("add(event %d) = %v", e.ch.Seq, err)
-		}
-	}
+	))
 	want := Table{Name: name, Columns: cols, Charset: "utf8mb4", Key: []string{"email"}}
 	wantCalls := []call{
 		{Op: "begin", Model: Live},
@@ -754,30 +756,70 @@ func TestApplierConfiguredKey(t *testing.T) {
 	}
 }
 
+// TestApplierBaseline checks that a model that holds nothing starts from
+// the baseline's tables the sink holds, keyed as configured, and that two
+// of them with one name stop it.
+func TestApplierBaseline(t *testing.T) {
+	ctx := context.Background()
+	audit := orders
+	audit.Name = auditName
+	customers := Table{Name: TableName{"shop", "customers"}, Charset: "utf8mb4", Key: []string{"id"},
+		Columns: []Column{{Name: "id", Type: "int(11)"}, {Name: "email", Type: "varchar(100)", Charset: "utf8mb4"}}}
+	keyed := customers
+	keyed.Key = []string{"email"}
+	notAudit := func(n TableName) bool { return n != auditName }
+
+	r := newRecorder(Checkpoint{})
+	a := newApplier(r, Shadow, Checkpoint{}, notAudit, map[TableName][]string{customers.Name: {"email"}}, 100)
+	if err := a.baseline(ctx, []Table{orders, audit, customers}); err != nil {
+		t.Fatalf("baseline() = %v", err)
+	}
+	if err := a.commit(ctx); err != nil {
+		t.Fatalf("commit() = %v", err)
+	}
+	want := []call{
+		{Op: "begin", Model: Shadow},
+		{Op: "create", Model: Shadow, Table: &orders},
+		{Op: "create", Model: Shadow, Table: &keyed},
+		{Op: "commit", Model: Shadow},
+	}
+	if diff := cmp.Diff(want, r.calls, cmpCalls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Table{orders, keyed}, r.stored[Shadow].Tables); diff != "" {
+		t.Errorf("checkpoint tables (-want +got):\n%s", diff)
+	}
+
+	crm := orders
+	crm.Name = TableName{"crm", "orders"}
+	r = newRecorder(Checkpoint{})
+	a = newApplier(r, Shadow, Checkpoint{}, notAudit, nil, 100)
+	err := a.baseline(ctx, []Table{orders, crm})
+	if !permanent(err) {
+		t.Errorf("baseline(shop.orders, crm.orders) = %v, want an error retrying cannot cure", err)
+	}
+	want = []call{{Op: "begin", Model: Shadow}, {Op: "create", Model: Shadow, Table: &orders}, {Op: "rollback", Model: Shadow}}
+	if diff := cmp.Diff(want, r.calls, cmpCalls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
 func TestApplierRedelivered(t *testing.T) {
 	cp := withOrders()
 	cp.Seq, cp.TxID = 10, "t10"
 	r := newRecorder(cp)
 	a := newApplier(r, Live, cp, func(TableName) bool { return true }, nil, 100)
-	for _, e := range join(
+	feed(t, a, join(
 		txn(9, "t9", ordersName, false, ins(row(9, "old"))),
 		txn(10, "t10", ordersName, false, ins(row(10, "old"))),
-	) {
-		if err := a.add(context.Background(), e.ch, e.more); err != nil {
-			t.Fatalf("add(event %d) = %v", e.ch.Seq, err)
-		}
-	}
+	))
 	if len(r.calls) != 0 {
 		t.Fatalf("calls for events 9 and 10 after a checkpoint at 10 = %+v, want none", r.calls)
 	}
-	for _, e := range join(
+	feed(t, a, join(
 		txn(11, "t11", ordersName, false, ins(row(11, "new"))),
 		txn(11, "t11", ordersName, false, ins(row(11, "again"))),
-	) {
-		if err := a.add(context.Background(), e.ch, e.more); err != nil {
-			t.Fatalf("add(event %d) = %v", e.ch.Seq, err)
-		}
-	}
+	))
 	want := []call{
 		{Op: "begin", Model: Live},
 		{Op: "upsert", Model: Live, Table: &orders, Rows: []Row{row(11, "new")}},

@@ -74,7 +74,7 @@ type envelope struct {
 		External json.RawMessage `json:"external"`
 		// A DDL event.
 		Statement  string   `json:"statement"`
-		Charset    *string  `json:"charset"`
+		Charset    string   `json:"charset"` // null leaves it ""
 		PrimaryKey []string `json:"primarykey"`
 		Columns    []Column `json:"columns"`
 	} `json:"data"`
@@ -102,12 +102,9 @@ func Decode(seq uint64, body []byte) (Change, error) {
 	}
 	d := &env.Data
 	if key == "~schema" {
-		sc := &SchemaChange{Statement: d.Statement, Known: d.Columns != nil, Gone: d.Columns != nil && len(d.Columns) == 0,
-			PrimaryKey: d.PrimaryKey, Columns: d.Columns}
-		if d.Charset != nil {
-			sc.Charset = *d.Charset
-		}
-		ch.Op, ch.Schema = OpSchema, sc
+		ch.Op = OpSchema
+		ch.Schema = &SchemaChange{Statement: d.Statement, Known: d.Columns != nil, Gone: d.Columns != nil && len(d.Columns) == 0,
+			Charset: d.Charset, PrimaryKey: d.PrimaryKey, Columns: d.Columns}
 		return ch, nil
 	}
 	if len(d.External) > 0 && !bytes.Equal(d.External, []byte("null")) {

@@ -128,38 +128,15 @@ func sqlTokens(s string) []sqlToken {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c == '`':
-			var b strings.Builder
-			j := i + 1
-			for ; j < len(s); j++ {
-				if s[j] == '`' {
-					if j+1 < len(s) && s[j+1] == '`' {
-						b.WriteByte('`')
-						j++
-						continue
-					}
-					break
-				}
-				b.WriteByte(s[j])
+		case c == '`' || c == '\'' || c == '"':
+			text, end := quoted(s, i)
+			if c == '`' {
+				out = append(out, sqlToken{text: text, quoted: true})
 			}
-			out = append(out, sqlToken{text: b.String(), quoted: true})
-			i = j + 1
-		case c == '\'' || c == '"':
-			j := i + 1
-			for ; j < len(s); j++ {
-				if s[j] == '\\' {
-					j++
-					continue
-				}
-				if s[j] == c {
-					if j+1 < len(s) && s[j+1] == c {
-						j++
-						continue
-					}
-					break
-				}
+			if end < 0 {
+				return out
 			}
-			i = j + 1
+			i = end
 		case c == '/' && i+1 < len(s) && s[i+1] == '*':
 			end := strings.Index(s[i+2:], "*/")
 			if end < 0 {
@@ -184,6 +161,27 @@ func sqlTokens(s string) []sqlToken {
 		}
 	}
 	return out
+}
+
+// quoted reads the quoted text that begins at s[i] (a ', " or `): its
+// content, a doubled quote standing for one and, in a string (not a
+// backquoted identifier), a backslash escaping the byte after it; and the
+// index past its closing quote, or -1 if it has none.
+func quoted(s string, i int) (string, int) {
+	q := s[i]
+	var b strings.Builder
+	for j := i + 1; j < len(s); j++ {
+		switch {
+		case s[j] == q && j+1 < len(s) && s[j+1] == q:
+			j++
+		case s[j] == q:
+			return b.String(), j + 1
+		case s[j] == '\\' && q != '`' && j+1 < len(s):
+			j++
+		}
+		b.WriteByte(s[j])
+	}
+	return b.String(), -1
 }
 
 func isWordByte(c byte) bool {

@@ -237,7 +237,7 @@ func (r *Runner) baseline(ctx context.Context) ([]Table, error) {
 		Tables []struct {
 			Database   string   `json:"database"`
 			Table      string   `json:"table"`
-			Charset    *string  `json:"charset"`
+			Charset    string   `json:"charset"` // null leaves it ""
 			PrimaryKey []string `json:"primarykey"`
 			Columns    []Column `json:"columns"`
 		} `json:"tables"`
@@ -250,11 +250,7 @@ func (r *Runner) baseline(ctx context.Context) ([]Table, error) {
 		if len(t.Columns) == 0 {
 			continue
 		}
-		tb := Table{Name: TableName{t.Database, t.Table}, Columns: t.Columns, Key: t.PrimaryKey}
-		if t.Charset != nil {
-			tb.Charset = *t.Charset
-		}
-		out = append(out, tb)
+		out = append(out, Table{Name: TableName{t.Database, t.Table}, Columns: t.Columns, Charset: t.Charset, Key: t.PrimaryKey})
 	}
 	return out, nil
 }
@@ -365,8 +361,10 @@ func (r *Runner) rebuild(ctx context.Context, until Until, progress func(Progres
 				gtidSeen = true
 				return errStop
 			}
-			if ch.Last && !more && (until == Until{} || ch.Seq >= info.LastSeq) {
-				return errStop // caught up
+			if ch.Last && !more {
+				// Caught up: the stream held nothing past this event when
+				// it was read, so it is at or past info.LastSeq.
+				return errStop
 			}
 			return nil
 		})

@@ -129,14 +129,15 @@ func (t Type) Arg(i, def int) int {
 // closingParen finds the parenthesis that closes an opened one, skipping
 // quoted labels.
 func closingParen(s string) int {
-	quoted := false
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case quoted && c == '\'' && i+1 < len(s) && s[i+1] == '\'':
-			i++
-		case c == '\'':
-			quoted = !quoted
-		case !quoted && c == ')':
+		switch s[i] {
+		case '\'':
+			_, end := quoted(s, i)
+			if end < 0 {
+				return -1
+			}
+			i = end - 1
+		case ')':
 			return i
 		}
 	}
@@ -156,27 +157,12 @@ func parseLabels(s string) ([]string, error) {
 		default:
 			return nil, fmt.Errorf("label list %q: unexpected %q", s, s[i])
 		}
-		var b strings.Builder
-		j := i + 1
-		for ; j < len(s); j++ {
-			if s[j] == '\'' {
-				if j+1 < len(s) && s[j+1] == '\'' {
-					b.WriteByte('\'')
-					j++
-					continue
-				}
-				break
-			}
-			if s[j] == '\\' && j+1 < len(s) {
-				j++
-			}
-			b.WriteByte(s[j])
-		}
-		if j >= len(s) {
+		label, end := quoted(s, i)
+		if end < 0 {
 			return nil, fmt.Errorf("label list %q: unterminated label", s)
 		}
-		out = append(out, b.String())
-		i = j + 1
+		out = append(out, label)
+		i = end
 	}
 	return out, nil
 }

@@ -44,6 +44,7 @@ func TestParseType(t *testing.T) {
 		{"enum with a parenthesis in a label", "enum('(',')','a) b')", Type{Base: "enum", Labels: []string{"(", ")", "a) b"}}},
 		{"enum of a quote alone", "enum('''')", Type{Base: "enum", Labels: []string{"'"}}},
 		{"enum with a backslash", `enum('a\\b')`, Type{Base: "enum", Labels: []string{`a\b`}}},
+		{"enum with a backslash-escaped quote", `enum('a\')','b')`, Type{Base: "enum", Labels: []string{"a')", "b"}}},
 		{"enum with non-ASCII labels", "enum('Zoë','😀')", Type{Base: "enum", Labels: []string{"Zoë", "😀"}}},
 		{"set of the empty label", "set('')", Type{Base: "set", Labels: []string{""}}},
 		{"set with an empty label among others", "set('','a','')", Type{Base: "set", Labels: []string{"", "a", ""}}},
