@@ -171,15 +171,15 @@ func TestExact(t *testing.T) {
 	if len(want) != len(everyRows) {
 		t.Fatalf("source holds %d rows, want %d", len(want), len(everyRows))
 	}
+	if len(got) != len(want) {
+		t.Fatalf("read model holds %d rows, source %d", len(got), len(want))
+	}
 	for i := range want {
 		for j := range want[i] {
 			if got[i][j] != want[i][j] {
 				t.Errorf("row %d %s: read model %q, source %q", i+1, cols[j], got[i][j], want[i][j])
 			}
 		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("read model holds %d rows, source %d", len(got), len(want))
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -26,14 +25,7 @@ import (
 // next write to find.
 func (d Dialect) BulkUpsert(ctx context.Context, conn *sql.Conn, table string, tb sink.Table, rows [][]any) error {
 	stage := "pg_temp." + d.Quote(table+"__stage")
-	names := make([]string, len(tb.Columns))
-	var values []string
-	for i, c := range tb.Columns {
-		names[i] = c.Name
-		if !slices.Contains(tb.Key, c.Name) {
-			values = append(values, c.Name)
-		}
-	}
+	names, values := sqldb.UpsertColumns(tb)
 	cols := sqldb.QuoteAll(d, names)
 	var b strings.Builder
 	for _, r := range rows {

@@ -194,6 +194,20 @@ func QueryNames(ctx context.Context, db *sql.DB, query string, args ...any) ([]s
 	return out, rows.Err()
 }
 
+// UpsertColumns are the names of tb's columns, in order, and of those of
+// them not in its key: what an upsert writes, and what Dialect.Upsert
+// replaces.
+func UpsertColumns(tb sink.Table) (names, values []string) {
+	names = make([]string, len(tb.Columns))
+	for i, c := range tb.Columns {
+		names[i] = c.Name
+		if !slices.Contains(tb.Key, c.Name) {
+			values = append(values, c.Name)
+		}
+	}
+	return names, values
+}
+
 // OnConflict is the Upsert clause of PostgreSQL and SQLite (3.24+).
 func OnConflict(d Dialect, key, values []string) string {
 	if len(key) == 0 {

@@ -389,27 +389,20 @@ func (x *Tx) Delete(ctx context.Context, tb sink.Table, keys []sink.Row) error {
 // many rows, the Bulk dialect's way.
 func (x *Tx) Upsert(ctx context.Context, tb sink.Table, rows []sink.Row) error {
 	if b, ok := x.t.d.(Bulk); ok && len(rows) >= minBulk {
+		// One array holds every row's values, each row a slice of it.
+		n := len(tb.Columns)
+		flat := make([]any, 0, len(rows)*n)
 		vals := make([][]any, len(rows))
 		for i, r := range rows {
-			vals[i] = make([]any, len(tb.Columns))
-			for j, c := range tb.Columns {
-				v, err := x.value(c, r[c.Name])
-				if err != nil {
-					return err
-				}
-				vals[i][j] = v
+			var err error
+			if flat, err = x.appendValues(flat, tb.Columns, r); err != nil {
+				return err
 			}
+			vals[i] = flat[i*n : (i+1)*n : (i+1)*n]
 		}
 		return b.BulkUpsert(ctx, x.conn, x.t.TableName(x.m, tb.Name), tb, vals)
 	}
-	names := make([]string, len(tb.Columns))
-	var values []string
-	for i, c := range tb.Columns {
-		names[i] = c.Name
-		if !slices.Contains(tb.Key, c.Name) {
-			values = append(values, c.Name)
-		}
-	}
+	names, values := UpsertColumns(tb)
 	per := max(1, min(1000, x.t.d.MaxParams()/max(1, len(tb.Columns))))
 	head := "INSERT INTO " + x.name(tb.Name) + " (" + QuoteAll(x.t.d, names) + ") VALUES "
 	return x.chunks(ctx, head, x.t.d.Upsert(tb.Key, values), tb.Columns, rows, per, true)
@@ -426,12 +419,9 @@ func (x *Tx) chunks(ctx context.Context, head, tail string, cols []sink.Column, 
 		n := min(per, len(rows))
 		args = args[:0]
 		for _, row := range rows[:n] {
-			for _, c := range cols {
-				v, err := x.value(c, row[c.Name])
-				if err != nil {
-					return err
-				}
-				args = append(args, v)
+			var err error
+			if args, err = x.appendValues(args, cols, row); err != nil {
+				return err
 			}
 		}
 		if n != stmtRows {
@@ -472,15 +462,22 @@ func (x *Tx) statement(head, tail string, cols, n int, paren bool) string {
 	return b.String()
 }
 
-func (x *Tx) value(c sink.Column, v json.RawMessage) (any, error) {
-	if v == nil {
-		return nil, nil
+// appendValues appends the driver arguments of row's values of cols: nil
+// for NULL, else what Dialect.Value gives.
+func (x *Tx) appendValues(args []any, cols []sink.Column, row sink.Row) ([]any, error) {
+	for _, c := range cols {
+		v := row[c.Name]
+		if v == nil {
+			args = append(args, nil)
+			continue
+		}
+		out, err := x.t.d.Value(c, v)
+		if err != nil {
+			return args, fmt.Errorf("column %s (%s) value %.80s: %w: %w", c.Name, c.Type, v, sink.ErrValue, err)
+		}
+		args = append(args, out)
 	}
-	out, err := x.t.d.Value(c, v)
-	if err != nil {
-		return nil, fmt.Errorf("column %s (%s) value %.80s: %w: %w", c.Name, c.Type, v, sink.ErrValue, err)
-	}
-	return out, nil
+	return args, nil
 }
 
 // Commit implements sink.Tx.
@@ -501,7 +498,7 @@ func (x *Tx) Commit(ctx context.Context, cp sink.Checkpoint) error {
 	return x.tx.Commit()
 }
 
-// release gives a Bulk transaction's connection back to the pool.
+// release gives the transaction's connection back to the pool.
 func (x *Tx) release() {
 	if x.conn != nil {
 		x.conn.Close()
