@@ -153,8 +153,8 @@ func (e entry) removed() bool {
 	return op == "DEL" || op == "PURGE"
 }
 
-// scan calls fn with the messages of the bucket cfg selects, up to the last
-// one stored when it began.
+// scan calls fn with the messages of the bucket cfg selects, until it has
+// none pending: messages stored while it reads are read too.
 func (b *bucket) scan(ctx context.Context, cfg jetstream.ConsumerConfig, fn func(entry) error) error {
 	cfg.AckPolicy = jetstream.AckNonePolicy
 	cfg.MemoryStorage = true

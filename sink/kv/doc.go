@@ -90,5 +90,6 @@
 // try again (up to 10 times). Promote holds a digest of every live row, and
 // the differing shadow rows, in memory.
 //
-// It imports sink and nats.go; never binlog, eventlog or go-mysql.
+// It imports the root package (its subject-token escaping), sink and
+// nats.go; never binlog, eventlog or go-mysql.
 package kv

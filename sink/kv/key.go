@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tributary-cdc/tributary"
 )
 
 // Reserved keys start with reservedPrefix: the '/' is a byte no row key
@@ -26,13 +28,11 @@ const maxKeyLen = 3000
 // Key returns the key of the row of table whose key columns hold values (as
 // text: strings unquoted, numbers as written), in the table's key order.
 func Key(table string, values ...string) string {
-	var b strings.Builder
-	b.WriteString(escape(table))
+	b := appendEscaped(nil, table)
 	for _, v := range values {
-		b.WriteByte('.')
-		b.WriteString(escape(v))
+		b = appendEscaped(append(b, '.'), v)
 	}
-	return b.String()
+	return string(b)
 }
 
 // ParseKey reverses Key.
@@ -54,77 +54,42 @@ func ParseKey(key string) (table string, values []string, err error) {
 // with the filter TablePrefix(table) + ">".
 func TablePrefix(table string) string { return escape(table) + "." }
 
-// escape writes s as one key token: the bytes A-Z, a-z, 0-9, '_' and '-'
-// as they are, every other byte as '=' and two upper-case hex digits, and
-// the empty string as "=" alone. A token is never empty and never holds
-// '.', so tokens join with '.' into a key NATS accepts.
-func escape(s string) string {
-	if s == "" {
-		return "="
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !plain(s[i]) {
-			n++
+// A key token is a subject token (tributary.EscapeToken) with '=' for its
+// escape byte, since a KV key cannot hold '%': the bytes A-Z, a-z, 0-9, '_'
+// and '-' as they are, every other byte as '=' and two upper-case hex
+// digits, and the empty string as "=" alone. A token is never empty and
+// never holds '.', so tokens join with '.' into a key NATS accepts.
+const (
+	escapeByte        = '='
+	subjectEscapeByte = '%'
+)
+
+// appendEscaped appends the key token of s.
+func appendEscaped(dst []byte, s string) []byte {
+	n := len(dst)
+	dst = tributary.AppendEscaped(dst, s)
+	// The subject form holds '%' only as its escape byte.
+	for i := n; i < len(dst); i++ {
+		if dst[i] == subjectEscapeByte {
+			dst[i] = escapeByte
 		}
 	}
-	if n == 0 {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if plain(c) {
-			b = append(b, c)
-			continue
-		}
-		b = append(b, '=', hex[c>>4], hex[c&15])
-	}
-	return string(b)
+	return dst
 }
 
-func plain(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
-}
+func escape(s string) string { return string(appendEscaped(nil, s)) }
 
 var errToken = errors.New("not a token escape wrote")
 
 // unescape reverses escape. It refuses any token escape cannot write, so
 // that each value has exactly one token.
 func unescape(tok string) (string, error) {
-	if tok == "=" {
-		return "", nil
+	if strings.IndexByte(tok, subjectEscapeByte) >= 0 {
+		return "", fmt.Errorf("token %q: %w", tok, errToken)
 	}
-	if tok == "" {
-		return "", fmt.Errorf("empty token: %w", errToken)
+	v, ok := tributary.UnescapeToken(strings.ReplaceAll(tok, string(escapeByte), string(subjectEscapeByte)))
+	if !ok {
+		return "", fmt.Errorf("token %q: %w", tok, errToken)
 	}
-	b := make([]byte, 0, len(tok))
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if plain(c) {
-			b = append(b, c)
-			continue
-		}
-		if c != '=' || i+2 >= len(tok) || unhex(tok[i+1]) < 0 || unhex(tok[i+2]) < 0 {
-			return "", fmt.Errorf("token %q: %w", tok, errToken)
-		}
-		v := byte(unhex(tok[i+1])<<4 | unhex(tok[i+2]))
-		if plain(v) {
-			return "", fmt.Errorf("token %q escapes %q: %w", tok, v, errToken)
-		}
-		b = append(b, v)
-		i += 2
-	}
-	return string(b), nil
-}
-
-func unhex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
+	return v, nil
 }

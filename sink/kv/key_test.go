@@ -36,7 +36,7 @@ func TestEscape(t *testing.T) {
 // TestUnescapeRefuses: a token escape would not write has no value, so no
 // two tokens mean the same value.
 func TestUnescapeRefuses(t *testing.T) {
-	for _, tok := range []string{"", "a.b", "=4", "=zz", "=2e", "=41", "a=", "==", "a b", "é"} {
+	for _, tok := range []string{"", "a.b", "=4", "=zz", "=2e", "=41", "a=", "==", "a b", "é", "%", "%41", "a%2E"} {
 		if got, err := unescape(tok); err == nil {
 			t.Errorf("unescape(%q) = %q, want an error", tok, got)
 		}

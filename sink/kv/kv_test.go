@@ -31,10 +31,7 @@ func TestContract(t *testing.T) {
 				srv = startServer(t, 0)
 				servers[t] = srv
 			}
-			tg, err := Open(context.Background(), connect(t, srv.ClientURL()), name)
-			if err != nil {
-				t.Fatalf("Open(%s): %v", name, err)
-			}
+			tg := open(t, srv.ClientURL(), name, 0)
 			t.Cleanup(func() { tg.Close() })
 			urls[tg] = srv.ClientURL()
 			return tg
@@ -53,6 +50,21 @@ func TestContract(t *testing.T) {
 func startServer(t *testing.T, maxBatch int) *server.Server {
 	t.Helper()
 	return eventlogtest.StartServer(t, func(o *server.Options) { o.JetStreamLimits.MaxBatchSize = maxBatch })
+}
+
+// open opens the target of the sink named name on the server at url, on a
+// connection of its own; maxBatch, if not 0, is its limit on the messages
+// of one atomic batch, which should be the server's (startServer).
+func open(t *testing.T, url, name string, maxBatch int) *Target {
+	t.Helper()
+	tg, err := Open(context.Background(), connect(t, url), name)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", name, err)
+	}
+	if maxBatch != 0 {
+		tg.maxBatch = maxBatch
+	}
+	return tg
 }
 
 func connect(t *testing.T, url string) *nats.Conn {
@@ -243,11 +255,7 @@ func keysUnder(t *testing.T, tg *Target, m sink.Model, prefix string) []string {
 func TestLargeTransaction(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 10)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.maxBatch = 10
+	tg := open(t, srv.ClientURL(), "big", 10)
 	spy := &checkpointSpy{JetStream: tg.js}
 	tg.js = spy
 	create := func(tx sink.Tx) error { return tx.CreateTable(ctx, items) }
@@ -354,11 +362,7 @@ func wantCheckpointSeq(t *testing.T, tg *Target, m sink.Model, seq uint64) {
 func TestRedoRecovery(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 4)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "redo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.maxBatch = 4
+	tg := open(t, srv.ClientURL(), "redo", 4)
 	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error { return tx.CreateTable(ctx, items) })
 
 	// Steps 1 and 2 of a commit, and then the writer stops.
@@ -379,24 +383,7 @@ func TestRedoRecovery(t *testing.T) {
 	}
 	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, [][]string{})
 
-	other, err := Open(ctx, connect(t, srv.ClientURL()), "redo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other.maxBatch = tg.maxBatch
-	tx2, err := other.Begin(ctx, sink.Live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx2.Rollback()
-	cp, err := tx2.Checkpoint(ctx)
-	if err != nil || cp.Seq != 2 {
-		t.Fatalf("Tx.Checkpoint() after a stopped commit = seq %d, %v, want seq 2", cp.Seq, err)
-	}
-	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, itemRows(1, 9, "r"))
-	if keys := keysUnder(t, tg, sink.Live, redoPrefix); len(keys) > 0 {
-		t.Errorf("staged writes left behind: %v", keys)
-	}
+	wantFinishedByNext(t, srv.ClientURL(), "redo", tg, "a stopped commit")
 	// The stopped writer's transaction cannot commit again.
 	if err := tx.Commit(ctx, sink.Checkpoint{Seq: 2}); !errors.Is(err, sink.ErrMoved) {
 		t.Errorf("Commit of the stopped transaction = %v, want an error wrapping sink.ErrMoved", err)
@@ -410,11 +397,7 @@ func TestRedoRecovery(t *testing.T) {
 func TestLostRedoAcknowledgement(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 4)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "lost")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.maxBatch = 4
+	tg := open(t, srv.ClientURL(), "lost", 4)
 	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error { return tx.CreateTable(ctx, items) })
 	tg.js = &checkpointSpy{JetStream: tg.js, loseRedoAck: true}
 	tx, err := tg.Begin(ctx, sink.Live)
@@ -432,21 +415,27 @@ func TestLostRedoAcknowledgement(t *testing.T) {
 		t.Fatal("Commit with its acknowledgement lost = nil, want an error")
 	}
 
-	other, err := Open(ctx, connect(t, srv.ClientURL()), "lost")
+	wantFinishedByNext(t, srv.ClientURL(), "lost", tg, "a lost acknowledgement")
+}
+
+// wantFinishedByNext checks that the next writer of the live model of the
+// sink named name (a target of its own, as another process's), finishes
+// the redo tg left behind after what before it reads the checkpoint: the
+// checkpoint at seq 2, the redo's rows (items 1 to 9 "r") all there, and
+// no staged writes left.
+func wantFinishedByNext(t *testing.T, url, name string, tg *Target, what string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := open(t, url, name, tg.maxBatch).Begin(ctx, sink.Live)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other.maxBatch = tg.maxBatch
-	tx2, err := other.Begin(ctx, sink.Live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx2.Rollback()
-	cp, err := tx2.Checkpoint(ctx)
+	defer tx.Rollback()
+	cp, err := tx.Checkpoint(ctx)
 	if err != nil || cp.Seq != 2 {
-		t.Fatalf("Tx.Checkpoint() after a lost acknowledgement = seq %d, %v, want seq 2", cp.Seq, err)
+		t.Fatalf("Tx.Checkpoint() after %s = seq %d, %v, want seq 2", what, cp.Seq, err)
 	}
-	wantRows(t, srv.ClientURL(), tg.Bucket(sink.Live), items.Name, itemRows(1, 9, "r"))
+	wantRows(t, url, tg.Bucket(sink.Live), items.Name, itemRows(1, 9, "r"))
 	if keys := keysUnder(t, tg, sink.Live, redoPrefix); len(keys) > 0 {
 		t.Errorf("staged writes left behind: %v", keys)
 	}
@@ -458,10 +447,7 @@ func TestLostRedoAcknowledgement(t *testing.T) {
 func TestTableWithoutKey(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 0)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "nokey")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := open(t, srv.ClientURL(), "nokey", 0)
 	log := sink.Table{Name: sink.TableName{Database: "shop", Table: "log"}, Columns: items.Columns}
 	commit(t, tg, sink.Live, 1, []sink.Table{log, items}, func(tx sink.Tx) error {
 		if err := tx.CreateTable(ctx, log); err != nil {
@@ -501,10 +487,7 @@ func TestTableWithoutKey(t *testing.T) {
 func TestTableChangesInOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 0)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "ddl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := open(t, srv.ClientURL(), "ddl", 0)
 	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error {
 		if err := tx.CreateTable(ctx, items); err != nil {
 			return err
@@ -547,11 +530,7 @@ func TestTableChangesInOneTransaction(t *testing.T) {
 func TestConflict(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 5)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "race")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.maxBatch = 5
+	tg := open(t, srv.ClientURL(), "race", 5)
 	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error { return tx.CreateTable(ctx, items) })
 	for _, tt := range []struct {
 		name string
@@ -601,10 +580,7 @@ func TestConflict(t *testing.T) {
 func TestJSONNull(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 0)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "docs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := open(t, srv.ClientURL(), "docs", 0)
 	docs := sink.Table{Name: sink.TableName{Database: "shop", Table: "docs"}, Key: []string{"id"},
 		Columns: []sink.Column{{Name: "id", Type: "bigint(20) unsigned"}, {Name: "doc", Type: "json", Nullable: true}}}
 	rows := []sink.Row{
@@ -648,27 +624,26 @@ func TestJSONNull(t *testing.T) {
 func TestValueErrors(t *testing.T) {
 	ctx := context.Background()
 	srv := startServer(t, 0)
-	tg, err := Open(ctx, connect(t, srv.ClientURL()), "bad")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := open(t, srv.ClientURL(), "bad", 0)
 	commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error { return tx.CreateTable(ctx, items) })
+	long, _ := json.Marshal(strings.Repeat(".", maxKeyLen/3+1)) // each '.' escaped in 3 bytes
 	tests := []struct {
 		name string
+		key  []string // the table's key; nil for items's
 		row  sink.Row
 	}{
-		{"text in an int column", sink.Row{"id": json.RawMessage(`"1"`), "name": nil}},
-		{"int out of range", sink.Row{"id": json.RawMessage(`9223372036854775808`), "name": nil}},
-		{"number in a text column", sink.Row{"id": json.RawMessage(`1`), "name": json.RawMessage(`1`)}},
-		{"NULL key", sink.Row{"id": nil, "name": nil}},
-		{"key too long", sink.Row{"id": json.RawMessage(`1`), "name": nil}},
+		{"text in an int column", nil, sink.Row{"id": json.RawMessage(`"1"`), "name": nil}},
+		{"int out of range", nil, sink.Row{"id": json.RawMessage(`9223372036854775808`), "name": nil}},
+		{"int(11) out of range", nil, sink.Row{"id": json.RawMessage(`2147483648`), "name": nil}},
+		{"number in a text column", nil, sink.Row{"id": json.RawMessage(`1`), "name": json.RawMessage(`1`)}},
+		{"NULL key", nil, sink.Row{"id": nil, "name": nil}},
+		{"key too long", []string{"id", "name"}, sink.Row{"id": json.RawMessage(`1`), "name": long}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			table := items
-			if tt.name == "key too long" {
-				table.Key = []string{"id", "name"}
-				tt.row["name"], _ = json.Marshal(strings.Repeat(".", maxKeyLen/3+1))
+			if tt.key != nil {
+				table.Key = tt.key
 			}
 			tx, err := tg.Begin(ctx, sink.Live)
 			if err != nil {
@@ -707,6 +682,10 @@ func TestConvert(t *testing.T) {
 		{"json null doc to text", "json", "text", `null`, `"null"`},
 		{"text to date", "varchar(10)", "date", `"2024-02-29"`, `"2024-02-29"`},
 		{"float kept", "float", "double", `1.1`, `1.1`},
+		{"int narrowed out of range", "int(11)", "tinyint(4)", `300`, ""},
+		{"int to unsigned, negative", "int(11)", "int(10) unsigned", `-1`, ""},
+		{"decimal rescaled out of range", "decimal(10,2)", "decimal(4,2)", `"123.45"`, ""},
+		{"double narrowed out of range", "double", "float", `1e300`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -768,11 +747,7 @@ func TestPromoteWhileProjecting(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			srv := startServer(t, tt.maxBatch)
-			tg, err := Open(ctx, connect(t, srv.ClientURL()), "busy")
-			if err != nil {
-				t.Fatal(err)
-			}
-			tg.maxBatch = tt.maxBatch
+			tg := open(t, srv.ClientURL(), "busy", tt.maxBatch)
 			commit(t, tg, sink.Live, 1, []sink.Table{items}, func(tx sink.Tx) error {
 				if err := tx.CreateTable(ctx, items); err != nil {
 					return err
@@ -785,11 +760,7 @@ func TestPromoteWhileProjecting(t *testing.T) {
 				}
 				return insertItems(1, 5, "shadow")(tx)
 			})
-			projection, err := Open(ctx, connect(t, srv.ClientURL()), "busy")
-			if err != nil {
-				t.Fatal(err)
-			}
-			projection.maxBatch = tt.maxBatch
+			projection := open(t, srv.ClientURL(), "busy", tt.maxBatch)
 			var attempts []int
 			beforeCommit := func(attempt int) {
 				attempts = append(attempts, attempt)

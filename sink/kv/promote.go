@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -120,7 +122,7 @@ func (t *Target) promote(ctx context.Context, beforeCommit func(attempt int)) er
 // the shadow bucket.
 func diff(ctx context.Context, shadow *bucket, liveRows, shadowRows map[string]digest, held map[string]write) ([]write, error) {
 	var writes []write
-	for _, k := range sortedKeys(shadowRows) {
+	for _, k := range slices.Sorted(maps.Keys(shadowRows)) {
 		if ld, ok := liveRows[k]; ok && ld == shadowRows[k] {
 			continue
 		}
@@ -135,7 +137,7 @@ func diff(ctx context.Context, shadow *bucket, liveRows, shadowRows map[string]d
 		}
 		writes = append(writes, w)
 	}
-	for _, k := range sortedKeys(liveRows) {
+	for _, k := range slices.Sorted(maps.Keys(liveRows)) {
 		if _, ok := shadowRows[k]; !ok {
 			writes = append(writes, write{key: k, remove: true})
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/tributary-cdc/tributary/sink"
@@ -122,7 +124,7 @@ func (x *Tx) purge(ctx context.Context, t *sink.Table) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(rows) {
+	for _, k := range slices.Sorted(maps.Keys(rows)) {
 		x.set(write{key: k, remove: true})
 	}
 	return nil
@@ -162,7 +164,7 @@ func (x *Tx) rewrite(ctx context.Context, from, to *sink.Table, renamed map[stri
 	}
 	// Removals first: a row may move to a key another row moves from.
 	var moved []write
-	for _, k := range sortedKeys(rows) {
+	for _, k := range slices.Sorted(maps.Keys(rows)) {
 		w := rows[k]
 		row, err := decode(w.value, w.jsonNull)
 		if err != nil {

@@ -234,8 +234,10 @@ func project(t *testing.T, r *sink.Runner, tg sink.Target, seq uint64) {
 			break
 		}
 		if time.Now().After(deadline) {
+			// Stopped before the test ends, so that it writes nothing
+			// after, into a target being closed.
 			cancel()
-			t.Fatalf("projection did not reach sequence %d in 20s (at %d, err %v)", seq, cp.Seq, err)
+			t.Fatalf("projection did not reach sequence %d in 20s (at %d, err %v; Project: %v)", seq, cp.Seq, err, <-done)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
