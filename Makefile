@@ -31,7 +31,7 @@ test-integration: mariadb tools
 # The other programs the tests drive, installed with apt-get if missing:
 # sysbench, and the PostgreSQL server binaries (never the machine's service).
 tools:
-	@scripts/apt-install.sh sysbench sysbench
+	@command -v sysbench >/dev/null 2>&1 || scripts/apt-install.sh sysbench
 	@scripts/postgres-sandbox.sh install
 
 # Installs the MariaDB server binaries if the machine has none (never starts

@@ -48,27 +48,34 @@ func sourceContent(t testing.TB, conn *client.Conn) map[string][][]string {
 	t.Helper()
 	out := map[string][][]string{}
 	for name, q := range sourceQueries {
-		r, err := conn.Execute(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		rows := [][]string{}
-		for i := range r.RowNumber() {
-			var row []string
-			for j := range r.ColumnNumber() {
-				v, _ := r.GetValue(i, j)
-				if v == nil {
-					row = append(row, "NULL")
-					continue
-				}
-				s, _ := r.GetString(i, j)
-				row = append(row, s)
-			}
-			rows = append(rows, row)
-		}
-		out[name] = rows
+		out[name] = sourceRows(t, conn, q)
 	}
 	return out
+}
+
+// sourceRows runs q on the source and returns its rows with every value as
+// text (NULL for NULL), as textRows reads a read model's.
+func sourceRows(t testing.TB, conn *client.Conn, q string) [][]string {
+	t.Helper()
+	r, err := conn.Execute(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	rows := [][]string{}
+	for i := range r.RowNumber() {
+		var row []string
+		for j := range r.ColumnNumber() {
+			v, _ := r.GetValue(i, j)
+			if v == nil {
+				row = append(row, "NULL")
+				continue
+			}
+			s, _ := r.GetString(i, j)
+			row = append(row, s)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // querier is a *sql.DB or a *sql.Tx.
@@ -314,6 +321,9 @@ func TestReadModelSQLite(t *testing.T) {
 	args := []string{"project", "--config", cfg}
 	proj := startTributary(t, args...)
 	waitFor(t, time.Minute, "the read model's checkpoint table", func() bool { return checkpointSeq(reader, "rm") > 0 || proj.exited() })
+	if proj.exited() {
+		t.Fatalf("project exited %d before its first checkpoint:\n%s", proj.code, proj.stderr)
+	}
 	// Every commit of the checkpoint is logged, in the same transaction.
 	writer, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(10000)")
 	if err != nil {

@@ -3,7 +3,6 @@ package integration
 import (
 	"database/sql"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,22 +26,11 @@ import (
 // beside it equals the source in the form docs/EVENTS.md gives for SQLite
 // (compareSQLiteTypeModel).
 func TestReadModelTypeMatrix(t *testing.T) {
-	db := startMariaDB(t, "--default-time-zone=+03:00", "--max-allowed-packet=64M")
-	const zoneFile = "/usr/share/zoneinfo/Europe/Berlin"
-	tz, err := exec.Command("mariadb-tzinfo-to-sql", zoneFile, "Europe/Berlin").Output()
-	if err != nil {
-		t.Fatalf("mariadb-tzinfo-to-sql %s (the tzdata and mariadb-client packages provide them): %v", zoneFile, err)
-	}
-	db.sqlScript("USE mysql;\n" + string(tz))
+	db := startTypeMatrixDB(t)
 	ns := startNATS(t)
 
 	creates := map[bool][]string{} // by whether the baseline holds the table
-	for i, tb := range typeMatrix {
-		var cols []string
-		for _, c := range tb.columns {
-			cols = append(cols, "`"+c.name+"` "+c.def)
-		}
-		q := fmt.Sprintf("CREATE TABLE types.%s (id INT PRIMARY KEY, %s%s)", tb.name, strings.Join(cols, ", "), tb.extra)
+	for i, q := range createTypeTables() {
 		creates[i%2 == 0] = append(creates[i%2 == 0], q)
 	}
 	db.exec(append([]string{"CREATE DATABASE types", "CREATE DATABASE rm", "CREATE DATABASE rb"}, creates[true]...)...)
@@ -109,42 +97,6 @@ func TestReadModelTypeMatrix(t *testing.T) {
 	if code := src.stop(); code != 0 {
 		t.Errorf("start exited %d after SIGTERM, want 0\n%s", code, src.stderr)
 	}
-}
-
-// writeTypeRows writes the type matrix's rows as TestTypeMatrix does (row 1
-// all NULL, then one row per edge value, in the table's session zone,
-// sql_mode empty) and returns how many.
-func writeTypeRows(t *testing.T, conn *client.Conn) int {
-	t.Helper()
-	if _, err := conn.Execute("SET SESSION sql_mode = ''"); err != nil {
-		t.Fatal(err)
-	}
-	rows := 0
-	for _, tb := range typeMatrix {
-		zone := tb.zone
-		if zone == "" {
-			zone = "+05:30"
-		}
-		var names []string
-		for _, c := range tb.columns {
-			names = append(names, "`"+c.name+"`")
-		}
-		stmts := []string{"SET SESSION time_zone = '" + zone + "'", fmt.Sprintf("INSERT INTO types.%s (id) VALUES (1)", tb.name)}
-		for r := range tb.columns[0].values {
-			var vals []string
-			for _, c := range tb.columns {
-				vals = append(vals, c.values[r])
-			}
-			stmts = append(stmts, fmt.Sprintf("INSERT INTO types.%s (id, %s) VALUES (%d, %s)", tb.name, strings.Join(names, ", "), r+2, strings.Join(vals, ", ")))
-		}
-		for _, q := range stmts {
-			if _, err := conn.Execute(q); err != nil {
-				t.Fatalf("%.300s: %v", q, err)
-			}
-		}
-		rows += len(tb.columns[0].values) + 1
-	}
-	return rows
 }
 
 // waitCaughtUp waits until the checkpoint of the MariaDB read model in

@@ -2,14 +2,12 @@ package integration
 
 import (
 	"context"
-	"database/sql"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -57,8 +55,15 @@ func TestReadModelSysbench(t *testing.T) {
 	conn := db.root()
 	events := streamMsgs(t, nc, stream)
 	for _, table := range []string{"sbtest1", "sbtest2"} {
-		want := sbtestRows(t, conn, table)
-		got := sqliteRows(t, reader, table)
+		want := sourceRows(t, conn, "SELECT id, k, c, pad FROM sbtest."+table+" ORDER BY id")
+		rows, err := reader.Query("SELECT id, k, c, pad FROM " + table + " ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := textRows(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(want) < 9000 {
 			t.Fatalf("source %s holds %d rows; sysbench should leave about 10,000", table, len(want))
 		}
@@ -74,41 +79,4 @@ func TestReadModelSysbench(t *testing.T) {
 	if code := src.stop(); code != 0 {
 		t.Errorf("start exited %d after SIGTERM, want 0\n%s", code, src.stderr)
 	}
-}
-
-func sbtestRows(t *testing.T, conn *client.Conn, table string) [][4]string {
-	t.Helper()
-	r, err := conn.Execute("SELECT id, k, c, pad FROM sbtest." + table + " ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([][4]string, r.RowNumber())
-	for i := range out {
-		for j := range 4 {
-			out[i][j], _ = r.GetString(i, j)
-		}
-	}
-	return out
-}
-
-func sqliteRows(t *testing.T, reader *sql.DB, table string) [][4]string {
-	t.Helper()
-	rows, err := reader.Query("SELECT id, k, c, pad FROM " + table + " ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := [][4]string{}
-	for rows.Next() {
-		var id, k int64
-		var c, pad string
-		if err := rows.Scan(&id, &k, &c, &pad); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, [4]string{strconv.FormatInt(id, 10), strconv.FormatInt(k, 10), c, pad})
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

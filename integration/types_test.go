@@ -223,19 +223,26 @@ func TestTypeMatrixCompressedBinlog(t *testing.T) {
 	t.Logf("%d compressed rows events, %d left uncompressed by MariaDB", compressed, plain)
 }
 
-// runTypeMatrix is TestTypeMatrix on a server started with extra options.
-func runTypeMatrix(t *testing.T, serverArgs ...string) *mariaDB {
+// startTypeMatrixDB starts a MariaDB for the type matrix (server zone
+// +03:00, packets up to 64M, then serverArgs) with the time zone tables
+// loaded: the dst table writes in Europe/Berlin, a named zone with DST, and
+// the sandbox has no time zone tables until they are loaded.
+func startTypeMatrixDB(t *testing.T, serverArgs ...string) *mariaDB {
+	t.Helper()
 	db := startMariaDB(t, append([]string{"--default-time-zone=+03:00", "--max-allowed-packet=64M"}, serverArgs...)...)
-	// A named zone with DST, for the dst table: the sandbox has no time
-	// zone tables until they are loaded.
 	const zoneFile = "/usr/share/zoneinfo/Europe/Berlin"
 	tz, err := exec.Command("mariadb-tzinfo-to-sql", zoneFile, "Europe/Berlin").Output()
 	if err != nil {
 		t.Fatalf("mariadb-tzinfo-to-sql %s (the tzdata and mariadb-client packages provide them): %v", zoneFile, err)
 	}
 	db.sqlScript("USE mysql;\n" + string(tz))
-	ns := startNATS(t)
-	stmts := []string{"CREATE DATABASE types"}
+	return db
+}
+
+// createTypeTables returns the CREATE TABLE statement of each type-matrix
+// table, in database types.
+func createTypeTables() []string {
+	var stmts []string
 	for _, tb := range typeMatrix {
 		var cols []string
 		for _, c := range tb.columns {
@@ -243,47 +250,59 @@ func runTypeMatrix(t *testing.T, serverArgs ...string) *mariaDB {
 		}
 		stmts = append(stmts, fmt.Sprintf("CREATE TABLE types.%s (id INT PRIMARY KEY, %s%s)", tb.name, strings.Join(cols, ", "), tb.extra))
 	}
-	db.exec(stmts...)
+	return stmts
+}
 
-	p := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "types", "--server-id", "4343", "--include", "types.*")
-	p.waitStreaming()
-
-	// Zero dates and out-of-range values are written as the server's
-	// permissive mode stores them; the session writes in +05:30.
-	conn := db.root()
+// writeTypeRows writes the type matrix's rows and returns how many: in each
+// table, row 1 all NULL, then one row per edge value. Zero dates and
+// out-of-range values are written as the server's permissive mode (an
+// empty sql_mode) stores them; the session writes in the table's zone,
+// +05:30 unless it names one.
+func writeTypeRows(t *testing.T, conn *client.Conn) int {
+	t.Helper()
 	if _, err := conn.Execute("SET SESSION sql_mode = ''"); err != nil {
 		t.Fatal(err)
 	}
-	rows, changes := 0, 0
+	rows := 0
 	for _, tb := range typeMatrix {
 		zone := tb.zone
 		if zone == "" {
 			zone = "+05:30"
 		}
-		if _, err := conn.Execute("SET SESSION time_zone = '" + zone + "'"); err != nil {
-			t.Fatal(err)
-		}
-		n := len(tb.columns[0].values)
 		var names []string
 		for _, c := range tb.columns {
 			names = append(names, "`"+c.name+"`")
 		}
-		if _, err := conn.Execute(fmt.Sprintf("INSERT INTO types.%s (id) VALUES (1)", tb.name)); err != nil {
-			t.Fatal(err)
-		}
-		for r := range n {
+		stmts := []string{"SET SESSION time_zone = '" + zone + "'", fmt.Sprintf("INSERT INTO types.%s (id) VALUES (1)", tb.name)}
+		for r := range tb.columns[0].values {
 			var vals []string
 			for _, c := range tb.columns {
 				vals = append(vals, c.values[r])
 			}
-			q := fmt.Sprintf("INSERT INTO types.%s (id, %s) VALUES (%d, %s)", tb.name, strings.Join(names, ", "), r+2, strings.Join(vals, ", "))
+			stmts = append(stmts, fmt.Sprintf("INSERT INTO types.%s (id, %s) VALUES (%d, %s)", tb.name, strings.Join(names, ", "), r+2, strings.Join(vals, ", ")))
+		}
+		for _, q := range stmts {
 			if _, err := conn.Execute(q); err != nil {
-				t.Fatalf("%s: %v", q, err)
+				t.Fatalf("%.300s: %v", q, err)
 			}
 		}
-		rows += n + 1
+		rows += len(tb.columns[0].values) + 1
 	}
-	changes = 3 * rows // insert, update, delete
+	return rows
+}
+
+// runTypeMatrix is TestTypeMatrix on a server started with extra options.
+func runTypeMatrix(t *testing.T, serverArgs ...string) *mariaDB {
+	db := startTypeMatrixDB(t, serverArgs...)
+	ns := startNATS(t)
+	db.exec(append([]string{"CREATE DATABASE types"}, createTypeTables()...)...)
+
+	p := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "types", "--server-id", "4343", "--include", "types.*")
+	p.waitStreaming()
+
+	conn := db.root()
+	rows := writeTypeRows(t, conn)
+	changes := 3 * rows // insert, update, delete
 	nc := ns.connect()
 	waitForEvents(t, p, nc, "TRIBUTARY_TYPES", rows)
 

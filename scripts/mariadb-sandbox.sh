@@ -105,29 +105,17 @@ locate_tools() {
 
 ensure_tools() {
 	locate_tools && return 0
-	if [[ $(id -u) -ne 0 ]]; then
-		die "MariaDB server/client programs (mariadbd, mariadb-install-db, mariadb-admin, mariadb) not found." \
-			"Fix: run this script as root so it can install them, or install them yourself:" \
-			"  sudo apt-get install mariadb-server mariadb-client"
-	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		die "mariadbd not found and apt-get is not available to install it." \
-			"Fix: install the MariaDB server and client (10.6 or newer) with your package manager."
-	fi
-	log "mariadbd not found: installing mariadb-server and mariadb-client with apt-get"
-	# apt/dpkg chatter goes to stderr: stdout is reserved for the env lines.
-	if ! { apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client </dev/null; } >&2; then
-		die "apt-get could not install mariadb-server and mariadb-client (see output above)." \
-			"Fix: check network access to the Debian package mirror, then retry."
-	fi
+	log "mariadbd not found: installing mariadb-server and mariadb-client"
+	apt_install mariadb-server mariadb-client ||
+		die "MariaDB server/client programs (mariadbd, mariadb-install-db, mariadb-admin, mariadb) not found, and not installed (see above)." \
+			"Fix: follow the hint above, or install MariaDB 10.6 or newer (server and client) yourself."
 	locate_tools || die "mariadb-server was installed but mariadbd/mariadb-install-db/mariadb-admin/mariadb are still missing." \
 		"Fix: check 'dpkg -L mariadb-server-core mariadb-client-core' and PATH (/usr/sbin)."
 }
 
 # ---------------------------------------------------------------- instance dir
 
-DIR='' DATA='' SOCK='' PIDFILE='' ERRLOG='' ENVFILE='' LOCKFILE=''
+DIR='' DATA='' DATA_ARG='' SOCK='' PIDFILE='' ERRLOG='' ENVFILE='' LOCKFILE=''
 
 set_dir() { # DIR CREATE(0|1)
 	resolve_dir "$1" "$2"
@@ -138,31 +126,12 @@ set_dir() { # DIR CREATE(0|1)
 		;;
 	esac
 	DATA=$DIR/data
+	DATA_ARG=--datadir=$DATA
 	SOCK=$DIR/mysqld.sock
 	PIDFILE=$DIR/mysqld.pid
 	ERRLOG=$DIR/error.log
 	ENVFILE=$DIR/env
 	LOCKFILE=$DIR/.lock
-}
-
-# Is PID a mariadbd serving this instance's data dir?
-pid_is_ours() {
-	local pid=$1
-	pid_alive "$pid" || return 1
-	if [[ -r /proc/$pid/cmdline ]]; then
-		tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -Fqx -- "--datadir=$DATA" || return 1
-	fi
-	return 0
-}
-
-# Print the pid of the running instance, or fail.
-running_pid() {
-	local pid
-	[[ -f $PIDFILE ]] || return 1
-	pid=$(tr -dc '0-9' 2>/dev/null <"$PIDFILE") || return 1
-	[[ -n $pid ]] || return 1
-	pid_is_ours "$pid" || return 1
-	echo "$pid"
 }
 
 # Value of --NAME=... on the command line of PID (empty if unknown).

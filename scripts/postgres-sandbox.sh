@@ -102,28 +102,17 @@ locate_tools() {
 	PSQL=$BINDIR/psql
 }
 
-# install_packages: apt-get install postgresql without starting the service
-# it brings: a policy-rc.d that forbids starts (honoured by invoke-rc.d and
-# deb-systemd-invoke) is in place while apt runs, and no main cluster is
-# created.
+# install_packages: install postgresql (apt_install starts no service),
+# with no main cluster created.
 install_packages() {
-	local policy=/usr/sbin/policy-rc.d made_policy=0 cc=/etc/postgresql-common/createcluster.conf made_cc=0
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\n# %s: no service starts while postgresql is installed\nexit 101\n' "$PROG" >"$policy"
-		chmod 0755 "$policy"
-		made_policy=1
-	fi
+	local cc=/etc/postgresql-common/createcluster.conf made_cc=0
 	if [[ ! -e $cc ]]; then
 		mkdir -p -- "$(dirname -- "$cc")"
 		printf 'create_main_cluster = false\n' >"$cc"
 		made_cc=1
 	fi
 	local rc=0
-	# apt/dpkg chatter goes to stderr: stdout is reserved for the env lines.
-	{ apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq \
-			-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold postgresql </dev/null; } >&2 || rc=$?
-	((made_policy == 0)) || rm -f -- "$policy"
+	apt_install postgresql || rc=$?
 	# Kept if postgresql-common adopted it (through ucf), removed if it was
 	# only ours.
 	if ((made_cc == 1)); then
@@ -138,18 +127,10 @@ install_packages() {
 
 ensure_tools() {
 	locate_tools && return 0
-	if [[ $(id -u) -ne 0 ]]; then
-		die "PostgreSQL server programs (initdb, postgres, psql) not found in /usr/lib/postgresql/*/bin or on PATH." \
-			"Fix: run this script as root so it can install them, or install them yourself:" \
-			"  sudo apt-get install postgresql"
-	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		die "initdb not found and apt-get is not available to install it." \
-			"Fix: install the PostgreSQL server (13 or newer) with your package manager."
-	fi
-	log "initdb not found: installing postgresql with apt-get (its service is not started)"
-	install_packages || die "apt-get could not install postgresql (see output above)." \
-		"Fix: check network access to the Debian package mirror, then retry."
+	log "initdb not found: installing postgresql"
+	install_packages ||
+		die "PostgreSQL server programs (initdb, postgres, psql) not found in /usr/lib/postgresql/*/bin or on PATH, and not installed (see above)." \
+			"Fix: follow the hint above, or install the PostgreSQL server (13 or newer) yourself."
 	locate_tools || die "postgresql was installed but initdb/postgres/psql are still missing." \
 		"Fix: check 'ls /usr/lib/postgresql/*/bin' and PATH."
 }
@@ -194,7 +175,7 @@ as_user() { "${RUN_AS[@]}" "$@"; }
 
 # ---------------------------------------------------------------- instance dir
 
-DIR='' DATA='' PIDFILE='' LOGFILE='' ENVFILE='' LOCKFILE=''
+DIR='' DATA='' DATA_ARG='' PIDFILE='' LOGFILE='' ENVFILE='' LOCKFILE=''
 
 set_dir() { # DIR CREATE(0|1)
 	resolve_dir "$1" "$2"
@@ -205,6 +186,7 @@ set_dir() { # DIR CREATE(0|1)
 		;;
 	esac
 	DATA=$DIR/data
+	DATA_ARG=$DATA # postgres -D DATA
 	PIDFILE=$DATA/postmaster.pid
 	LOGFILE=$DIR/postgres.log
 	ENVFILE=$DIR/env
@@ -239,27 +221,7 @@ give_dir() {
 	fi
 }
 
-# Is PID the postmaster serving this instance's data dir?
-pid_is_ours() {
-	local pid=$1
-	pid_alive "$pid" || return 1
-	if [[ -r /proc/$pid/cmdline ]]; then
-		tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -Fqx -- "$DATA" || return 1
-	fi
-	return 0
-}
-
-# Print the pid of the running instance, or fail. postmaster.pid's first
-# line is the pid, its fourth the port.
-running_pid() {
-	local pid
-	[[ -f $PIDFILE ]] || return 1
-	pid=$(sed -n 1p "$PIDFILE" 2>/dev/null | tr -dc '0-9') || return 1
-	[[ -n $pid ]] || return 1
-	pid_is_ours "$pid" || return 1
-	echo "$pid"
-}
-
+# postmaster.pid: its first line is the pid, its fourth the port.
 running_port() { sed -n 4p "$PIDFILE" 2>/dev/null | tr -dc '0-9'; }
 
 # ---------------------------------------------------------------- env output

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # sandbox.sh - what scripts/mariadb-sandbox.sh and scripts/postgres-sandbox.sh
-# share (sourced): messages, argument checks, the instance directory and its
-# lock, free ports, the server log, and starting a server until it answers.
+# share (sourced): messages, argument checks, installing the server, the
+# instance directory, its lock and its running server, free ports, the
+# server log, and starting a server until it answers.
 #
 # The sourcing script sets PROG (its name in messages) and TIMEOUT (seconds
 # for startup and shutdown), and defines these, which the helpers call:
@@ -10,7 +11,9 @@
 #   startup_retry NEWLOG    0 if a server that exited with NEWLOG in its log
 #                           should simply be started again (it says why)
 #   startup_hint NEWLOG     print the "Fix: ..." line for such an exit
-# set_dir (resolve_dir) sets DIR; the script sets LOCKFILE beside it.
+# set_dir (resolve_dir) sets DIR; the script sets LOCKFILE beside it, and
+# PIDFILE (the server's pid on its first line) and DATA_ARG (the argument
+# that names the data dir on the server's command line) for running_pid.
 
 # shellcheck source=SCRIPTDIR/proc.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/proc.sh"
@@ -46,6 +49,11 @@ validate_uint() { # NAME VALUE MIN MAX
 	fi
 }
 
+# apt_install PACKAGE...: scripts/apt-install.sh (root only; no service is
+# started), all its output on stderr: stdout is for the env lines.
+APT_INSTALL=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)/apt-install.sh
+apt_install() { "$APT_INSTALL" "$@" >&2; }
+
 # ---------------------------------------------------------------- instance dir
 
 # resolve_dir DIR CREATE(0|1): DIR as an absolute path without symlinks
@@ -70,6 +78,21 @@ lock_dir() { # serialise the commands that change the instance in DIR
 	exec 9>"$LOCKFILE"
 	flock -w $((TIMEOUT * 2)) 9 || die "another $PROG command holds the lock on $DIR for too long." \
 		"Fix: wait for it to finish, or remove $LOCKFILE if no such command is running."
+}
+
+# running_pid: print the pid of the running instance, or fail: the pid on
+# PIDFILE's first line, if it is a live process that has DATA_ARG on its
+# command line.
+running_pid() {
+	local pid
+	[[ -f $PIDFILE ]] || return 1
+	pid=$(sed -n 1p "$PIDFILE" 2>/dev/null | tr -dc '0-9') || return 1
+	[[ -n $pid ]] || return 1
+	pid_alive "$pid" || return 1
+	if [[ -r /proc/$pid/cmdline ]]; then
+		tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -Fqx -- "$DATA_ARG" || return 1
+	fi
+	echo "$pid"
 }
 
 # tail_log FILE [LINES] [BYTE_OFFSET] [SEE_ALSO]: show the end of a server
