@@ -269,6 +269,12 @@ type Tx struct {
 	held *sink.Checkpoint
 	// conn is the transaction's connection, given back when it ends.
 	conn *sql.Conn
+	// prepared holds the full-chunk statements prepared in this
+	// transaction, by text: executing one again skips the server's parse
+	// of a statement with thousands of placeholders (and, with MySQL's
+	// driver, a prepare and a close round trip). The transaction closes
+	// them when it ends; DDL forgets them.
+	prepared map[string]*sql.Stmt
 }
 
 func (x *Tx) name(n sink.TableName) string { return x.t.d.Quote(x.t.TableName(x.m, n)) }
@@ -298,6 +304,7 @@ func (x *Tx) lock(ctx context.Context) (sink.Checkpoint, bool, error) {
 // (Reopener), and checks that no other writer moved the checkpoint while
 // it was not locked.
 func (x *Tx) reopen(ctx context.Context) error {
+	x.forgetPrepared() // they were prepared for the tables as they were
 	r, ok := x.t.d.(Reopener)
 	if !ok {
 		return nil
@@ -427,12 +434,42 @@ func (x *Tx) chunks(ctx context.Context, head, tail string, cols []sink.Column, 
 		if n != stmtRows {
 			stmt, stmtRows = x.statement(head, tail, len(cols), n, paren), n
 		}
-		if _, err := x.tx.ExecContext(ctx, stmt, args...); err != nil {
+		if err := x.exec(ctx, stmt, n == per, args); err != nil {
 			return err
 		}
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// exec runs stmt with args; a full chunk's statement, which the next full
+// chunk runs again, through x.prepared.
+func (x *Tx) exec(ctx context.Context, stmt string, full bool, args []any) error {
+	if !full {
+		_, err := x.tx.ExecContext(ctx, stmt, args...)
+		return err
+	}
+	ps := x.prepared[stmt]
+	if ps == nil {
+		var err error
+		if ps, err = x.tx.PrepareContext(ctx, stmt); err != nil {
+			return err
+		}
+		if x.prepared == nil {
+			x.prepared = map[string]*sql.Stmt{}
+		}
+		x.prepared[stmt] = ps
+	}
+	_, err := ps.ExecContext(ctx, args...)
+	return err
+}
+
+// forgetPrepared closes the statements of x.prepared.
+func (x *Tx) forgetPrepared() {
+	for _, ps := range x.prepared {
+		ps.Close()
+	}
+	x.prepared = nil
 }
 
 // statement is head, n tuples of cols placeholders each, and tail.
