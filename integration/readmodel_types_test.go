@@ -30,7 +30,7 @@ func TestReadModelTypeMatrix(t *testing.T) {
 	ns := startNATS(t)
 
 	creates := map[bool][]string{} // by whether the baseline holds the table
-	for i, q := range createTypeTables() {
+	for i, q := range createTypeTables(typeMatrix) {
 		creates[i%2 == 0] = append(creates[i%2 == 0], q)
 	}
 	db.exec(append([]string{"CREATE DATABASE types", "CREATE DATABASE rm", "CREATE DATABASE rb"}, creates[true]...)...)
@@ -80,7 +80,7 @@ func TestReadModelTypeMatrix(t *testing.T) {
 		}
 	}
 
-	rows := writeTypeRows(t, conn)
+	rows := writeTypeRows(t, conn, typeMatrix)
 	caughtUp(rows, rows)
 	everyTable("UPDATE types.%s SET id = id + 1000")
 	caughtUp(rows, rows)

@@ -239,11 +239,11 @@ func startTypeMatrixDB(t *testing.T, serverArgs ...string) *mariaDB {
 	return db
 }
 
-// createTypeTables returns the CREATE TABLE statement of each type-matrix
-// table, in database types.
-func createTypeTables() []string {
+// createTypeTables returns the CREATE TABLE statement of each table of the
+// matrix m (typeMatrix or a variant of it), in database types.
+func createTypeTables(m []typeTable) []string {
 	var stmts []string
-	for _, tb := range typeMatrix {
+	for _, tb := range m {
 		var cols []string
 		for _, c := range tb.columns {
 			cols = append(cols, "`"+c.name+"` "+c.def)
@@ -253,18 +253,19 @@ func createTypeTables() []string {
 	return stmts
 }
 
-// writeTypeRows writes the type matrix's rows and returns how many: in each
+// writeTypeRows writes the rows of the matrix m (typeMatrix or a variant of
+// it) and returns how many: in each
 // table, row 1 all NULL, then one row per edge value. Zero dates and
 // out-of-range values are written as the server's permissive mode (an
 // empty sql_mode) stores them; the session writes in the table's zone,
 // +05:30 unless it names one.
-func writeTypeRows(t *testing.T, conn *client.Conn) int {
+func writeTypeRows(t *testing.T, conn *client.Conn, m []typeTable) int {
 	t.Helper()
 	if _, err := conn.Execute("SET SESSION sql_mode = ''"); err != nil {
 		t.Fatal(err)
 	}
 	rows := 0
-	for _, tb := range typeMatrix {
+	for _, tb := range m {
 		zone := tb.zone
 		if zone == "" {
 			zone = "+05:30"
@@ -295,13 +296,13 @@ func writeTypeRows(t *testing.T, conn *client.Conn) int {
 func runTypeMatrix(t *testing.T, serverArgs ...string) *mariaDB {
 	db := startTypeMatrixDB(t, serverArgs...)
 	ns := startNATS(t)
-	db.exec(append([]string{"CREATE DATABASE types"}, createTypeTables()...)...)
+	db.exec(append([]string{"CREATE DATABASE types"}, createTypeTables(typeMatrix)...)...)
 
 	p := startTributary(t, "start", "--source", db.sourceURL(), "--nats", ns.url(), "--name", "types", "--server-id", "4343", "--include", "types.*")
 	p.waitStreaming()
 
 	conn := db.root()
-	rows := writeTypeRows(t, conn)
+	rows := writeTypeRows(t, conn, typeMatrix)
 	changes := 3 * rows // insert, update, delete
 	nc := ns.connect()
 	waitForEvents(t, p, nc, "TRIBUTARY_TYPES", rows)
