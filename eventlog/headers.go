@@ -46,9 +46,9 @@ func Headers(m tributary.TxnMark) nats.Header {
 }
 
 // encodeMark writes m as key=value fields joined by '&', e.g.
-// src=db-1&tx=0-1-7&gtid=0-1-7&i=0&begin=binlog.000003:1011&begin-gtids=0-1-6
+// src=db-1&gtid=0-1-7&i=0&begin=binlog.000003:1011&begin-gtids=0-1-6
 // with last=1, end and end-gtids added on a transaction's last row. Empty
-// fields are left out.
+// fields are left out, and so is tx when it is defaultTxn.
 func encodeMark(m tributary.TxnMark) string {
 	var b strings.Builder
 	b.Grow(64 + len(m.Source) + len(m.ID) + len(m.GTID) + 2*len(m.Begin.File) + len(m.Begin.GTIDSet) + len(m.End.GTIDSet))
@@ -64,7 +64,9 @@ func encodeMark(m tributary.TxnMark) string {
 		escapeMarkValue(&b, v)
 	}
 	field(markSource, m.Source)
-	field(markTxn, m.ID)
+	if m.ID != defaultTxn(m) {
+		field(markTxn, m.ID)
+	}
 	field(markGTID, m.GTID)
 	field(markIndex, strconv.Itoa(m.Index))
 	field(markBegin, m.Begin.FileOffset())
@@ -75,6 +77,16 @@ func encodeMark(m tributary.TxnMark) string {
 		field(markEndSet, m.End.GTIDSet)
 	}
 	return b.String()
+}
+
+// defaultTxn is the transaction id the binlog reader gives a transaction
+// (tributary.TxnMark.ID): its GTID, or where it begins. The mark leaves out
+// an id that is this.
+func defaultTxn(m tributary.TxnMark) string {
+	if m.GTID != "" {
+		return m.GTID
+	}
+	return m.Begin.FileOffset()
 }
 
 // escapeMarkValue writes v with '%', '&', '=' and every byte outside
@@ -153,8 +165,8 @@ func decodeMark(v string) (tributary.TxnMark, error) {
 		}
 	}
 	m.Source, m.ID, m.GTID = f[markSource], f[markTxn], f[markGTID]
-	if m.Source == "" || m.ID == "" {
-		return m, fmt.Errorf("no %s or %s field", markSource, markTxn)
+	if m.Source == "" {
+		return m, fmt.Errorf("no %s field", markSource)
 	}
 	var err error
 	if m.Index, err = strconv.Atoi(f[markIndex]); err != nil || m.Index < 0 {
@@ -162,6 +174,9 @@ func decodeMark(v string) (tributary.TxnMark, error) {
 	}
 	if m.Begin, err = decodePosition(f[markBegin], f[markBeginSet]); err != nil {
 		return m, fmt.Errorf("field %s: %w", markBegin, err)
+	}
+	if m.ID == "" {
+		m.ID = defaultTxn(m)
 	}
 	switch f[markLast] {
 	case "":

@@ -90,6 +90,13 @@ type Store struct {
 	// one atomic batch: a batch of whole transactions is all-or-nothing, so
 	// each stays whole, and the server's per-batch cost is paid once.
 	group []tributary.Event
+	// batchPrefix and batches name the atomic batches: a prefix random to
+	// this Store (from a NUID generator of its own) and a count. The server
+	// stores the id with every message of a batch, so it is short (about 10
+	// bytes, where a NUID is 22); it only has to differ from the ids of the
+	// stream's other open batches, a second writer's included.
+	batchPrefix string
+	batches     uint64
 
 	values values // large column values, out of the events
 
@@ -186,7 +193,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err := CheckServer(ctx, nc); err != nil {
 		return nil, err
 	}
-	s := &Store{nc: nc, js: js, cfg: cfg, atomic: SupportsAtomic(nc.ConnectedServerVersion())}
+	s := &Store{nc: nc, js: js, cfg: cfg, atomic: SupportsAtomic(nc.ConnectedServerVersion()), batchPrefix: nuid.New().Next()[:8]}
 	if s.stream, err = ensureStream(ctx, js, cfg, s.atomic); err != nil {
 		return nil, err
 	}
@@ -522,7 +529,8 @@ func (s *Store) appendEach(ctx context.Context, events []tributary.Event) error 
 }
 
 func (s *Store) appendAtomic(ctx context.Context, events []tributary.Event, l load) error {
-	id := nuid.Next()
+	s.batches++
+	id := s.batchPrefix + strconv.FormatUint(s.batches, 36)
 	n := len(events)
 	for i := range events {
 		ev := &events[i]

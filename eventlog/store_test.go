@@ -208,27 +208,31 @@ func TestHeadersRoundTrip(t *testing.T) {
 	}{{
 		name: "first row",
 		mark: testEvents("0-1-10", 2, true).Events[0].Txn,
-		want: "src=src&tx=0-1-10&gtid=0-1-10&i=0&begin=binlog.000001:400&begin-gtids=0-1-9",
+		want: "src=src&gtid=0-1-10&i=0&begin=binlog.000001:400&begin-gtids=0-1-9",
 	}, {
 		name: "last row",
 		mark: testEvents("0-1-10", 2, true).Events[1].Txn,
-		want: "src=src&tx=0-1-10&gtid=0-1-10&i=1&begin=binlog.000001:400&begin-gtids=0-1-9&last=1&end=binlog.000001:900&end-gtids=0-1-10",
+		want: "src=src&gtid=0-1-10&i=1&begin=binlog.000001:400&begin-gtids=0-1-9&last=1&end=binlog.000001:900&end-gtids=0-1-10",
 	}, {
 		name: "no GTIDs",
 		mark: tributary.TxnMark{Source: "s", ID: "binlog.000002:4", Begin: tributary.Position{File: "binlog.000002", Offset: 4}, Index: 7},
-		want: "src=s&tx=binlog.000002:4&i=7&begin=binlog.000002:4",
+		want: "src=s&i=7&begin=binlog.000002:4",
 	}, {
 		name: "MySQL GTID set at the end only",
 		mark: tributary.TxnMark{Source: "s", ID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23", GTID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23",
 			Begin: tributary.Position{GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-22,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"}, Last: true,
 			End: tributary.Position{GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-23,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"}},
-		want: "src=s&tx=3e11fa47-71ca-11e1-9e33-c80aa9429562:23&gtid=3e11fa47-71ca-11e1-9e33-c80aa9429562:23&i=0" +
+		want: "src=s&gtid=3e11fa47-71ca-11e1-9e33-c80aa9429562:23&i=0" +
 			"&begin-gtids=3e11fa47-71ca-11e1-9e33-c80aa9429562:1-22,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5&last=1" +
 			"&end-gtids=3e11fa47-71ca-11e1-9e33-c80aa9429562:1-23,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-5",
 	}, {
+		name: "an id that is neither the GTID nor where the transaction begins",
+		mark: tributary.TxnMark{Source: "s", ID: "other", GTID: "0-1-10", Begin: tributary.Position{File: "binlog.000001", Offset: 4}},
+		want: "src=s&tx=other&gtid=0-1-10&i=0&begin=binlog.000001:4",
+	}, {
 		name: "file name with separators",
 		mark: tributary.TxnMark{Source: "s", ID: "a&b=c d%.000001:4", Begin: tributary.Position{File: "a&b=c d%.000001", Offset: 4}},
-		want: "src=s&tx=a%26b%3Dc%20d%25.000001:4&i=0&begin=a%26b%3Dc%20d%25.000001:4",
+		want: "src=s&i=0&begin=a%26b%3Dc%20d%25.000001:4",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := Headers(tc.mark)
@@ -272,7 +276,7 @@ func TestLegacyHeaders(t *testing.T) {
 func TestBadMark(t *testing.T) {
 	for _, tc := range []struct{ mark, want string }{
 		{"", "not a Tributary event"},
-		{"src=s&i=0&begin=b:4", "no src or tx field"},
+		{"tx=t&i=0&begin=b:4", "no src field"},
 		{"src=s&tx=t&i=x&begin=b:4", `field i: "x" is not a row index`},
 		{"src=s&tx=t&i=-1&begin=b:4", `field i: "-1" is not a row index`},
 		{"src=s&tx=t&i=0", "field begin: no position"},
@@ -368,6 +372,9 @@ func TestGroupedTransactions(t *testing.T) {
 	batchOf := map[string]string{}
 	got := storedHeaders(t, nc, 7, func(h nats.Header) string {
 		id := h.Get(headerBatchID)
+		if len(id) > 14 {
+			t.Errorf("batch id %q: %d bytes, want at most 14 (it is stored with every message)", id, len(id))
+		}
 		if _, ok := batchOf[id]; !ok {
 			batchOf[id] = fmt.Sprintf("b%d", len(batchOf)+1)
 		}

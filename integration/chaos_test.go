@@ -381,10 +381,17 @@ func lastStored(t *testing.T, ns *natsServer, stream string) (storedMark, bool) 
 		k, v, _ := strings.Cut(f, "=")
 		mark[k] = v
 	}
-	if mark["tx"] == "" || mark["i"] == "" {
-		t.Fatalf("last message %d: header Tributary-Mark %q has no tx or i", si.State.LastSeq, m.Header.Get("Tributary-Mark"))
+	txn := mark["tx"] // left out when it is the GTID, or without GTIDs where it begins
+	if txn == "" {
+		txn = mark["gtid"]
 	}
-	return storedMark{Txn: mark["tx"], Index: mark["i"], Last: mark["last"] == "1",
+	if txn == "" {
+		txn = mark["begin"]
+	}
+	if txn == "" || mark["i"] == "" {
+		t.Fatalf("last message %d: header Tributary-Mark %q names no transaction or no i", si.State.LastSeq, m.Header.Get("Tributary-Mark"))
+	}
+	return storedMark{Txn: txn, Index: mark["i"], Last: mark["last"] == "1",
 		BatchID: m.Header.Get("Nats-Batch-Id"), BatchSeq: m.Header.Get("Nats-Batch-Sequence")}, true
 }
 
